@@ -1,0 +1,58 @@
+// IPv4 header parse/emit (RFC 791 §3.1); see ipv4.hpp.
+#include "wire/ipv4.hpp"
+
+#include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
+
+namespace sluice::wire {
+
+Result<Ipv4Header, ParseError> Ipv4Header::parse(std::span<const std::uint8_t> l3,
+                                                 bool verify_checksum) noexcept {
+  if (l3.size() < kMinSize) return Err{ParseError::Ipv4TooShort};
+  const std::uint8_t* p = l3.data();
+  if ((p[0] >> 4) != 4) return Err{ParseError::Ipv4BadVersion};
+  const auto hlen = static_cast<std::uint8_t>((p[0] & 0x0f) * 4);
+  if (hlen < kMinSize) return Err{ParseError::Ipv4BadIhl};
+  if (hlen > l3.size()) return Err{ParseError::Ipv4HeaderTruncated};
+  Ipv4Header h;
+  h.header_len = hlen;
+  h.tos = p[1];
+  h.total_len = load_be16(p + 2);
+  if (h.total_len < hlen) return Err{ParseError::Ipv4TotalLengthTooShort};
+  if (h.total_len > l3.size()) return Err{ParseError::Ipv4TotalLengthBeyondFrame};
+  if (verify_checksum && checksum_fold(checksum_partial(l3.first(hlen))) != 0) {
+    return Err{ParseError::Ipv4BadChecksum};
+  }
+  h.id = load_be16(p + 4);
+  const std::uint16_t frag = load_be16(p + 6);
+  h.df = (frag & 0x4000) != 0;
+  h.mf = (frag & 0x2000) != 0;
+  h.frag_offset = frag & 0x1fff;
+  h.ttl = p[8];
+  h.protocol = p[9];
+  h.checksum = load_be16(p + 10);
+  h.src = Ipv4Addr{load_be32(p + 12)};
+  h.dst = Ipv4Addr{load_be32(p + 16)};
+  return h;
+}
+
+std::size_t Ipv4Header::emit(std::span<std::uint8_t> out) const noexcept {
+  if (out.size() < kMinSize) return 0;
+  std::uint8_t* p = out.data();
+  p[0] = 0x45;
+  p[1] = tos;
+  store_be16(p + 2, total_len);
+  store_be16(p + 4, id);
+  const auto frag = static_cast<std::uint16_t>((df ? 0x4000 : 0) | (mf ? 0x2000 : 0) |
+                                               (frag_offset & 0x1fff));
+  store_be16(p + 6, frag);
+  p[8] = ttl;
+  p[9] = protocol;
+  store_be16(p + 10, 0);
+  store_be32(p + 12, src.value);
+  store_be32(p + 16, dst.value);
+  store_be16(p + 10, checksum_fold(checksum_partial(out.first(kMinSize))));
+  return kMinSize;
+}
+
+}  // namespace sluice::wire

@@ -1,0 +1,64 @@
+// TCP header parse/emit and checksum (RFC 9293 §3.1); see tcp.hpp.
+#include "wire/tcp.hpp"
+
+#include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
+#include "wire/ipv4.hpp"
+
+namespace sluice::wire {
+
+Result<TcpHeader, ParseError> TcpHeader::parse(std::span<const std::uint8_t> segment) noexcept {
+  if (segment.size() < kMinSize) return Err{ParseError::TcpTooShort};
+  const std::uint8_t* p = segment.data();
+  const auto hlen = static_cast<std::uint8_t>((p[12] >> 4) * 4);
+  if (hlen < kMinSize) return Err{ParseError::TcpBadDataOffset};
+  if (hlen > segment.size()) return Err{ParseError::TcpHeaderTruncated};
+  auto opts = TcpOptions::parse(segment.subspan(kMinSize, hlen - kMinSize));
+  if (!opts) return Err{opts.error()};
+  TcpHeader h;
+  h.src_port = load_be16(p);
+  h.dst_port = load_be16(p + 2);
+  h.seq = Seq{load_be32(p + 4)};
+  h.ack = Seq{load_be32(p + 8)};
+  h.header_len = hlen;
+  h.flags = p[13];
+  h.window = load_be16(p + 14);
+  h.checksum = load_be16(p + 16);
+  h.urgent = load_be16(p + 18);
+  h.options = *opts;
+  return h;
+}
+
+std::size_t TcpHeader::emit(std::span<std::uint8_t> out) const noexcept {
+  const std::size_t len = emit_len();
+  if (out.size() < len) return 0;
+  std::uint8_t* p = out.data();
+  store_be16(p, src_port);
+  store_be16(p + 2, dst_port);
+  store_be32(p + 4, seq.raw);
+  store_be32(p + 8, ack.raw);
+  p[12] = static_cast<std::uint8_t>((len / 4) << 4);
+  p[13] = flags;
+  store_be16(p + 14, window);
+  store_be16(p + 16, checksum);
+  store_be16(p + 18, urgent);
+  options.emit(out.subspan(kMinSize));
+  return len;
+}
+
+std::uint16_t tcp_checksum(Ipv4Addr src, Ipv4Addr dst,
+                           std::span<const std::uint8_t> segment) noexcept {
+  const auto len = static_cast<std::uint16_t>(segment.size());
+  std::uint32_t sum = checksum_partial(segment, pseudo_header_sum(src, dst, IpProto::Tcp, len));
+  // Take the checksum field out again: adding its one's complement subtracts it.
+  sum = checksum_add(sum, static_cast<std::uint16_t>(~load_be16(segment.data() + 16)));
+  return checksum_fold(sum);
+}
+
+bool tcp_checksum_ok(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t> segment) noexcept {
+  const auto len = static_cast<std::uint16_t>(segment.size());
+  return checksum_fold(checksum_partial(segment, pseudo_header_sum(src, dst, IpProto::Tcp, len))) ==
+         0;
+}
+
+}  // namespace sluice::wire
