@@ -76,9 +76,8 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
                  "tso");
   got.multi_seg = pick(want.multi_seg, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_MULTI_SEGS, tx_off,
                        port_id, drv, "multi-segment tx");
-  if ((dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0) {
-    tx_off |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;  // one pool per queue, refcount 1 on tx
-  }
+  // Never RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE: TCP transmits payload as indirect mbufs
+  // attached to the send buffer (refcount > 1, several pools), which that offload forbids.
   conf.rxmode.offloads = rx_off;
   conf.txmode.offloads = tx_off;
 
