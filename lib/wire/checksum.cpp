@@ -44,12 +44,25 @@ std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
     p += 8;
     n -= 8;
   }
-  if (n > 0) {
-    // 1..7 bytes left: place them at the start of a zeroed word, keeping each byte at
-    // the same position within its 16-bit word as it has in memory.
-    std::uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
-    acc = add_carry(acc, tail);
+  // 0..7 bytes left, starting at an even offset. Fixed-size loads (no memcpy call); a
+  // 16-bit lane's value is the same in any lane of the accumulator since 2^16 = 1
+  // (mod 0xffff), and every piece keeps its bytes' positions within their 16-bit words.
+  if ((n & 4) != 0) {
+    std::uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    acc = add_carry(acc, v);
+    p += 4;
+  }
+  if ((n & 2) != 0) {
+    std::uint16_t v;
+    std::memcpy(&v, p, sizeof v);
+    acc = add_carry(acc, v);
+    p += 2;
+  }
+  if ((n & 1) != 0) {
+    std::uint16_t v = 0;  // the odd byte is the first byte of a zero-padded word
+    std::memcpy(&v, p, 1);
+    acc = add_carry(acc, v);
   }
   std::uint32_t s32 = static_cast<std::uint32_t>(acc & 0xffffffffU);
   const auto hi = static_cast<std::uint32_t>(acc >> 32);

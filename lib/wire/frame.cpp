@@ -18,6 +18,13 @@ constexpr std::size_t kUdpHeaderSize = 8;
 Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
                                             const ParseOptions& opts) noexcept {
   ParsedFrame f;
+  if (auto r = parse_frame_into(frame, f, opts); !r) return Err{r.error()};
+  return f;
+}
+
+Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, ParsedFrame& f,
+                                          const ParseOptions& opts) noexcept {
+  f.l3_offset = f.l4_offset = f.payload_offset = f.payload_len = 0;
   auto eth = EthernetHeader::parse(frame);
   if (!eth) return Err{eth.error()};
   f.eth = *eth;
@@ -32,13 +39,14 @@ Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
       f.kind = FrameKind::Arp;
       f.arp = *arp;
       f.l4_offset = f.payload_offset = u16(l3 + ArpPacket::kSize);
-      return f;
+      f.payload_len = u16(l3_bytes.size() - ArpPacket::kSize);  // Ethernet padding
+      return {};
     }
     case to_u16(EtherType::Ipv6):
       f.kind = FrameKind::Ipv6;
       f.l4_offset = f.payload_offset = f.l3_offset;
       f.payload_len = u16(l3_bytes.size());
-      return f;
+      return {};
     case to_u16(EtherType::Ipv4):
       break;
     default:
@@ -55,20 +63,18 @@ Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
   f.kind = FrameKind::Ipv4Other;
   f.payload_offset = f.l4_offset;
   f.payload_len = u16(l4_bytes.size());
-  if (f.ip.is_fragment()) return f;
+  if (f.ip.is_fragment()) return {};
 
   switch (f.ip.protocol) {
     case IpProto::Tcp: {
-      auto tcp = TcpHeader::parse(l4_bytes);
-      if (!tcp) return Err{tcp.error()};
+      if (auto r = TcpHeader::parse_into(l4_bytes, f.tcp); !r) return Err{r.error()};
       if (opts.verify_l4_checksum && !tcp_checksum_ok(f.ip.src, f.ip.dst, l4_bytes)) {
         return Err{ParseError::TcpBadChecksum};
       }
       f.kind = FrameKind::Ipv4Tcp;
-      f.tcp = *tcp;
       f.payload_offset = u16(l4 + f.tcp.header_len);
       f.payload_len = u16(l4_bytes.size() - f.tcp.header_len);
-      return f;
+      return {};
     }
     case IpProto::Icmp: {
       auto icmp = IcmpEcho::parse(l4_bytes, opts.verify_l4_checksum);
@@ -77,7 +83,7 @@ Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
       f.icmp = *icmp;
       f.payload_offset = u16(l4 + IcmpEcho::kHeaderSize);
       f.payload_len = u16(l4_bytes.size() - IcmpEcho::kHeaderSize);
-      return f;
+      return {};
     }
     case IpProto::Udp: {
       if (l4_bytes.size() < kUdpHeaderSize) return Err{ParseError::UdpTooShort};
@@ -88,10 +94,10 @@ Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
       f.kind = FrameKind::Ipv4Udp;
       f.payload_offset = u16(l4 + kUdpHeaderSize);
       f.payload_len = static_cast<std::uint16_t>(udp_len - kUdpHeaderSize);
-      return f;
+      return {};
     }
     default:
-      return f;
+      return {};
   }
 }
 

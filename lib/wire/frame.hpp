@@ -55,6 +55,11 @@ struct ParsedFrame {
 Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
                                             const ParseOptions& opts = {}) noexcept;
 
+/// As parse_frame, into a caller-owned ParsedFrame (no copy of the ~250-byte result);
+/// the form for the RX hot path. On error `out` holds unspecified field values.
+Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, ParsedFrame& out,
+                                          const ParseOptions& opts = {}) noexcept;
+
 /// Builds Ethernet + IPv4 (20 bytes) + TCP + payload. Overrides: eth.ethertype = IPv4,
 /// ip.protocol = TCP, ip.header_len = 20, ip.total_len, the IPv4 checksum, tcp.header_len
 /// and the TCP checksum. Returns the frame length, or 0 if out is too small or the

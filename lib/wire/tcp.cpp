@@ -8,14 +8,22 @@
 namespace sluice::wire {
 
 Result<TcpHeader, ParseError> TcpHeader::parse(std::span<const std::uint8_t> segment) noexcept {
+  TcpHeader h;
+  if (auto r = parse_into(segment, h); !r) return Err{r.error()};
+  return h;
+}
+
+Result<void, ParseError> TcpHeader::parse_into(std::span<const std::uint8_t> segment,
+                                               TcpHeader& h) noexcept {
   if (segment.size() < kMinSize) return Err{ParseError::TcpTooShort};
   const std::uint8_t* p = segment.data();
   const auto hlen = static_cast<std::uint8_t>((p[12] >> 4) * 4);
   if (hlen < kMinSize) return Err{ParseError::TcpBadDataOffset};
   if (hlen > segment.size()) return Err{ParseError::TcpHeaderTruncated};
-  auto opts = TcpOptions::parse(segment.subspan(kMinSize, hlen - kMinSize));
-  if (!opts) return Err{opts.error()};
-  TcpHeader h;
+  if (auto r = TcpOptions::parse_into(segment.subspan(kMinSize, hlen - kMinSize), h.options);
+      !r) {
+    return Err{r.error()};
+  }
   h.src_port = load_be16(p);
   h.dst_port = load_be16(p + 2);
   h.seq = Seq{load_be32(p + 4)};
@@ -25,8 +33,7 @@ Result<TcpHeader, ParseError> TcpHeader::parse(std::span<const std::uint8_t> seg
   h.window = load_be16(p + 14);
   h.checksum = load_be16(p + 16);
   h.urgent = load_be16(p + 18);
-  h.options = *opts;
-  return h;
+  return {};
 }
 
 std::size_t TcpHeader::emit(std::span<std::uint8_t> out) const noexcept {

@@ -48,6 +48,10 @@ struct TcpHeader {
   /// verify the checksum (that needs the pseudo-header: see tcp_checksum_ok).
   /// Errors: TcpTooShort, TcpBadDataOffset (< 5), TcpHeaderTruncated, TcpOption*.
   static Result<TcpHeader, ParseError> parse(std::span<const std::uint8_t> segment) noexcept;
+  /// As parse, into `out` without copying the result; the hot-path form. On error `out`
+  /// holds unspecified field values.
+  static Result<void, ParseError> parse_into(std::span<const std::uint8_t> segment,
+                                             TcpHeader& out) noexcept;
 
   [[nodiscard]] bool has(std::uint8_t flag) const noexcept { return (flags & flag) != 0; }
 

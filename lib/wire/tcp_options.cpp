@@ -10,6 +10,17 @@ namespace sluice::wire {
 Result<TcpOptions, ParseError> TcpOptions::parse(
     std::span<const std::uint8_t> option_bytes) noexcept {
   TcpOptions o;
+  if (auto r = parse_into(option_bytes, o); !r) return Err{r.error()};
+  return o;
+}
+
+Result<void, ParseError> TcpOptions::parse_into(std::span<const std::uint8_t> option_bytes,
+                                                TcpOptions& o) noexcept {
+  o.mss.reset();
+  o.window_scale.reset();
+  o.sack_permitted = false;
+  o.sack_count = 0;
+  o.timestamps.reset();
   const std::uint8_t* p = option_bytes.data();
   const std::size_t n = option_bytes.size();
   std::size_t i = 0;
@@ -56,7 +67,7 @@ Result<TcpOptions, ParseError> TcpOptions::parse(
     }
     i += len;
   }
-  return o;
+  return {};
 }
 
 namespace {

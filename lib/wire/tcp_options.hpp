@@ -64,6 +64,9 @@ struct TcpOptions {
 
   /// Parses the option area (bytes 20 .. data offset * 4 of the TCP header).
   static Result<TcpOptions, ParseError> parse(std::span<const std::uint8_t> option_bytes) noexcept;
+  /// As parse, into `out` (reset first) without copying the result; the hot-path form.
+  static Result<void, ParseError> parse_into(std::span<const std::uint8_t> option_bytes,
+                                             TcpOptions& out) noexcept;
 
   /// SACK blocks emit() will write: sack_count capped by 4 and by the room left in 40 bytes.
   [[nodiscard]] std::size_t sack_blocks_to_emit() const noexcept;

@@ -389,3 +389,38 @@ TEST(BuildFrame, RandomTcpFramesParseBack) {
 
 }  // namespace
 }  // namespace sluice::wire
+
+namespace sluice::wire {
+namespace {
+
+TEST(ParseFrameInto, ReusedStructGivesTheSameAnswerAsAFreshParse) {
+  ParsedFrame reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [name, frame] : captures()) {
+      ASSERT_TRUE(parse_frame_into(frame, reused)) << name;
+      const auto fresh = parse_frame(frame);
+      ASSERT_TRUE(fresh);
+      EXPECT_EQ(reused.kind, fresh->kind) << name;
+      EXPECT_EQ(reused.l3_offset, fresh->l3_offset) << name;
+      EXPECT_EQ(reused.l4_offset, fresh->l4_offset) << name;
+      EXPECT_EQ(reused.payload_offset, fresh->payload_offset) << name;
+      EXPECT_EQ(reused.payload_len, fresh->payload_len) << name;
+      if (fresh->kind != FrameKind::Ipv4Tcp) continue;  // other members: kind's only
+      EXPECT_EQ(reused.tcp.options.sack_count, fresh->tcp.options.sack_count) << name;
+      EXPECT_EQ(reused.tcp.options.mss, fresh->tcp.options.mss) << name;
+      EXPECT_EQ(reused.tcp.options.timestamps, fresh->tcp.options.timestamps) << name;
+    }
+  }
+  EXPECT_EQ(parse_frame_into(std::span(test::kTcpSyn).first(20), reused).error(),
+            ParseError::Ipv4TooShort);
+}
+
+TEST(ParseFrame, ArpPaddingIsReportedAsPayload) {
+  auto f = parse_frame(test::kArpRequest);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->payload_offset, 42);
+  EXPECT_EQ(f->payload_len, 18);
+}
+
+}  // namespace
+}  // namespace sluice::wire
