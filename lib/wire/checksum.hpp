@@ -38,8 +38,7 @@ constexpr std::uint32_t checksum_add(std::uint32_t a, std::uint32_t b) noexcept 
 
 /// Sum of data as big-endian 16-bit words, a trailing odd byte padded with a zero byte
 /// (RFC 1071 §4.1), added to `sum`. Reads 8 bytes per step with 64-bit accumulation.
-std::uint32_t checksum_partial(std::span<const std::uint8_t> data,
-                               std::uint32_t sum = 0) noexcept;
+std::uint32_t checksum_partial(std::span<const std::uint8_t> data, std::uint32_t sum = 0) noexcept;
 
 /// As checksum_partial, for a piece that sits at byte `offset` of the whole message:
 /// when the offset is odd the piece's sum is byte-swapped before it is added.
@@ -54,8 +53,8 @@ constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
 /// Partial sum of the IPv4 pseudo-header (src, dst, zero, protocol, L4 length).
 constexpr std::uint32_t pseudo_header_sum(Ipv4Addr src, Ipv4Addr dst, std::uint8_t proto,
                                           std::uint16_t l4_len) noexcept {
-  return (src.value >> 16) + (src.value & 0xffffU) + (dst.value >> 16) +
-         (dst.value & 0xffffU) + proto + l4_len;
+  return (src.value >> 16) + (src.value & 0xffffU) + (dst.value >> 16) + (dst.value & 0xffffU) +
+         proto + l4_len;
 }
 
 /// RFC 1624 eqn. 3: the new checksum HC' = ~(~HC + ~m + m') after one 16-bit word of the

@@ -21,15 +21,17 @@ enum class EtherType : std::uint16_t {
   Ipv6 = 0x86DD,
 };
 
-constexpr std::uint16_t to_u16(EtherType t) noexcept { return static_cast<std::uint16_t>(t); }
+constexpr std::uint16_t to_u16(EtherType t) noexcept {
+  return static_cast<std::uint16_t>(t);
+}
 
 struct EthernetHeader {
-  static constexpr std::size_t kSize = 14;          ///< untagged header
-  static constexpr std::size_t kVlanTagSize = 4;    ///< TPID + TCI
+  static constexpr std::size_t kSize = 14;        ///< untagged header
+  static constexpr std::size_t kVlanTagSize = 4;  ///< TPID + TCI
 
   MacAddr dst;
   MacAddr src;
-  std::uint16_t ethertype = 0;  ///< inner type (after the VLAN tag, if any)
+  std::uint16_t ethertype = 0;            ///< inner type (after the VLAN tag, if any)
   std::optional<std::uint16_t> vlan_tci;  ///< PCP(3) DEI(1) VID(12), if tagged
 
   /// Parses the header at the start of frame. Errors: FrameTooShort (< 14 bytes),

@@ -101,9 +101,8 @@ Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, P
   }
 }
 
-std::size_t build_tcp_frame(std::span<std::uint8_t> out, const EthernetHeader& eth,
-                            Ipv4Header ip, TcpHeader tcp,
-                            std::span<const std::uint8_t> payload) noexcept {
+std::size_t build_tcp_frame(std::span<std::uint8_t> out, const EthernetHeader& eth, Ipv4Header ip,
+                            TcpHeader tcp, std::span<const std::uint8_t> payload) noexcept {
   EthernetHeader e = eth;
   e.ethertype = to_u16(EtherType::Ipv4);
   const std::size_t l2 = e.header_len();

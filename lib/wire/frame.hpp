@@ -64,9 +64,8 @@ Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, P
 /// ip.protocol = TCP, ip.header_len = 20, ip.total_len, the IPv4 checksum, tcp.header_len
 /// and the TCP checksum. Returns the frame length, or 0 if out is too small or the
 /// datagram would exceed 65535 bytes. payload may not overlap out.
-std::size_t build_tcp_frame(std::span<std::uint8_t> out, const EthernetHeader& eth,
-                            Ipv4Header ip, TcpHeader tcp,
-                            std::span<const std::uint8_t> payload) noexcept;
+std::size_t build_tcp_frame(std::span<std::uint8_t> out, const EthernetHeader& eth, Ipv4Header ip,
+                            TcpHeader tcp, std::span<const std::uint8_t> payload) noexcept;
 
 /// Builds Ethernet + ARP (no padding to 60 bytes: the NIC pads). eth.ethertype = ARP.
 std::size_t build_arp_frame(std::span<std::uint8_t> out, const EthernetHeader& eth,

@@ -24,9 +24,9 @@ struct IcmpEcho {
 
   std::uint8_t type = IcmpType::EchoRequest;
   std::uint8_t code = 0;
-  std::uint16_t id = 0;   ///< echo identifier; for other types, bytes 4..5
-  std::uint16_t seq = 0;  ///< echo sequence; for other types, bytes 6..7
-  std::uint16_t checksum = 0;  ///< as received (parse); ignored by emit
+  std::uint16_t id = 0;                   ///< echo identifier; for other types, bytes 4..5
+  std::uint16_t seq = 0;                  ///< echo sequence; for other types, bytes 6..7
+  std::uint16_t checksum = 0;             ///< as received (parse); ignored by emit
   std::span<const std::uint8_t> payload;  ///< bytes after the 8-byte header (a view)
 
   /// Parses a whole ICMP message (the IPv4 payload, exactly). Errors: IcmpTooShort,

@@ -43,8 +43,8 @@ std::size_t Ipv4Header::emit(std::span<std::uint8_t> out) const noexcept {
   p[1] = tos;
   store_be16(p + 2, total_len);
   store_be16(p + 4, id);
-  const auto frag = static_cast<std::uint16_t>((df ? 0x4000 : 0) | (mf ? 0x2000 : 0) |
-                                               (frag_offset & 0x1fff));
+  const auto frag =
+      static_cast<std::uint16_t>((df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | (frag_offset & 0x1fff));
   store_be16(p + 6, frag);
   p[8] = ttl;
   p[9] = protocol;

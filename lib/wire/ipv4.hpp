@@ -28,15 +28,15 @@ struct Ipv4Header {
   static constexpr std::size_t kMinSize = 20;
   static constexpr std::size_t kMaxSize = 60;
 
-  std::uint8_t tos = 0;          ///< DSCP(6) + ECN(2), RFC 2474 / RFC 3168
-  std::uint16_t total_len = 0;   ///< header + payload, bytes
+  std::uint8_t tos = 0;         ///< DSCP(6) + ECN(2), RFC 2474 / RFC 3168
+  std::uint16_t total_len = 0;  ///< header + payload, bytes
   std::uint16_t id = 0;
-  bool df = false;               ///< don't fragment
-  bool mf = false;               ///< more fragments
-  std::uint16_t frag_offset = 0; ///< in 8-byte units (13 bits)
+  bool df = false;                ///< don't fragment
+  bool mf = false;                ///< more fragments
+  std::uint16_t frag_offset = 0;  ///< in 8-byte units (13 bits)
   std::uint8_t ttl = 64;
   std::uint8_t protocol = 0;
-  std::uint16_t checksum = 0;    ///< as received (parse); ignored by emit
+  std::uint16_t checksum = 0;  ///< as received (parse); ignored by emit
   Ipv4Addr src;
   Ipv4Addr dst;
   std::uint8_t header_len = kMinSize;  ///< bytes, 20..60 (IHL*4)

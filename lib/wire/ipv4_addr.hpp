@@ -16,8 +16,8 @@ struct Ipv4Addr {
 
   static constexpr Ipv4Addr from_octets(std::uint8_t a, std::uint8_t b, std::uint8_t c,
                                         std::uint8_t d) noexcept {
-    return Ipv4Addr{(std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) |
-                    (std::uint32_t{c} << 8) | std::uint32_t{d}};
+    return Ipv4Addr{(std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) |
+                    std::uint32_t{d}};
   }
 
   /// Parses exactly "a.b.c.d", each a decimal 0..255 without sign or leading zero.

@@ -26,23 +26,39 @@ struct Seq {
   }
 };
 
-constexpr Seq operator+(Seq s, std::uint32_t n) noexcept { return Seq{s.raw + n}; }
-constexpr Seq operator-(Seq s, std::uint32_t n) noexcept { return Seq{s.raw - n}; }
+constexpr Seq operator+(Seq s, std::uint32_t n) noexcept {
+  return Seq{s.raw + n};
+}
+constexpr Seq operator-(Seq s, std::uint32_t n) noexcept {
+  return Seq{s.raw - n};
+}
 
 /// Signed distance a - b: positive when a is after b, modulo 2^32.
 constexpr std::int32_t operator-(Seq a, Seq b) noexcept {
   return static_cast<std::int32_t>(a.raw - b.raw);  // modular since C++20
 }
 
-constexpr bool operator<(Seq a, Seq b) noexcept { return (a - b) < 0; }
-constexpr bool operator>(Seq a, Seq b) noexcept { return (b - a) < 0; }
-constexpr bool operator<=(Seq a, Seq b) noexcept { return !(b < a); }
-constexpr bool operator>=(Seq a, Seq b) noexcept { return !(a < b); }
+constexpr bool operator<(Seq a, Seq b) noexcept {
+  return (a - b) < 0;
+}
+constexpr bool operator>(Seq a, Seq b) noexcept {
+  return (b - a) < 0;
+}
+constexpr bool operator<=(Seq a, Seq b) noexcept {
+  return !(b < a);
+}
+constexpr bool operator>=(Seq a, Seq b) noexcept {
+  return !(a < b);
+}
 
 /// The later of two sequence numbers (wrap-safe).
-constexpr Seq seq_max(Seq a, Seq b) noexcept { return a < b ? b : a; }
+constexpr Seq seq_max(Seq a, Seq b) noexcept {
+  return a < b ? b : a;
+}
 /// The earlier of two sequence numbers (wrap-safe).
-constexpr Seq seq_min(Seq a, Seq b) noexcept { return a < b ? a : b; }
+constexpr Seq seq_min(Seq a, Seq b) noexcept {
+  return a < b ? a : b;
+}
 
 /// True iff left <= s < left + len (modulo 2^32). An empty window (len 0) contains
 /// nothing; RFC 9293 §3.10.7.4's zero-window acceptability test is the caller's.

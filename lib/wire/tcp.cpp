@@ -20,8 +20,7 @@ Result<void, ParseError> TcpHeader::parse_into(std::span<const std::uint8_t> seg
   const auto hlen = static_cast<std::uint8_t>((p[12] >> 4) * 4);
   if (hlen < kMinSize) return Err{ParseError::TcpBadDataOffset};
   if (hlen > segment.size()) return Err{ParseError::TcpHeaderTruncated};
-  if (auto r = TcpOptions::parse_into(segment.subspan(kMinSize, hlen - kMinSize), h.options);
-      !r) {
+  if (auto r = TcpOptions::parse_into(segment.subspan(kMinSize, hlen - kMinSize), h.options); !r) {
     return Err{r.error()};
   }
   h.src_port = load_be16(p);

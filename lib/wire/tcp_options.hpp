@@ -51,7 +51,7 @@ struct TcpTimestamps {
 };
 
 struct TcpOptions {
-  static constexpr std::size_t kMaxLen = 40;       ///< (15 - 5) * 4 bytes
+  static constexpr std::size_t kMaxLen = 40;  ///< (15 - 5) * 4 bytes
   static constexpr std::size_t kMaxSackBlocks = 4;
   static constexpr std::uint8_t kMaxWindowScale = 14;  ///< RFC 7323 §2.3
 
@@ -76,8 +76,8 @@ struct TcpOptions {
   std::size_t emit(std::span<std::uint8_t> out) const noexcept;
 
   [[nodiscard]] std::span<const SackBlock> sack_blocks() const noexcept {
-    return std::span<const SackBlock>(sack.data(), sack_count <= kMaxSackBlocks ? sack_count
-                                                                                 : kMaxSackBlocks);
+    return std::span<const SackBlock>(sack.data(),
+                                      sack_count <= kMaxSackBlocks ? sack_count : kMaxSackBlocks);
   }
 };
 

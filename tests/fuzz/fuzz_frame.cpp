@@ -17,8 +17,8 @@ namespace {
 
 using namespace sluice::wire;
 
-#define FUZZ_CHECK(cond)   \
-  do {                     \
+#define FUZZ_CHECK(cond)           \
+  do {                             \
     if (!(cond)) __builtin_trap(); \
   } while (0)
 
@@ -62,8 +62,7 @@ void check_tcp(const ParsedFrame& f, std::span<const std::uint8_t> frame) {
   FUZZ_CHECK(back->tcp.options.mss == f.tcp.options.mss);
   FUZZ_CHECK(back->tcp.options.timestamps == f.tcp.options.timestamps);
   FUZZ_CHECK(back->payload_len == f.payload_len);
-  FUZZ_CHECK(std::memcmp(g_out.data() + back->payload_offset, payload.data(), payload.size()) ==
-             0);
+  FUZZ_CHECK(std::memcmp(g_out.data() + back->payload_offset, payload.data(), payload.size()) == 0);
 }
 
 void check_arp(const ParsedFrame& f, std::span<const std::uint8_t> frame) {
@@ -81,8 +80,8 @@ void check_icmp(const ParsedFrame& f) {
   FUZZ_CHECK(back->icmp.type == f.icmp.type && back->icmp.code == f.icmp.code);
   FUZZ_CHECK(back->icmp.id == f.icmp.id && back->icmp.seq == f.icmp.seq);
   FUZZ_CHECK(back->icmp.payload.size() == f.icmp.payload.size());
-  FUZZ_CHECK(std::memcmp(back->icmp.payload.data(), f.icmp.payload.data(),
-                         f.icmp.payload.size()) == 0);
+  FUZZ_CHECK(std::memcmp(back->icmp.payload.data(), f.icmp.payload.data(), f.icmp.payload.size()) ==
+             0);
 }
 
 void check_offsets(const ParsedFrame& f, std::size_t size) {
@@ -116,10 +115,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              f.kind != FrameKind::Ipv4Tcp);
   check_offsets(f, size);
   switch (f.kind) {
-    case FrameKind::Ipv4Tcp: check_tcp(f, frame); break;
-    case FrameKind::Arp: check_arp(f, frame); break;
-    case FrameKind::Ipv4Icmp: check_icmp(f); break;
-    default: break;
+    case FrameKind::Ipv4Tcp:
+      check_tcp(f, frame);
+      break;
+    case FrameKind::Arp:
+      check_arp(f, frame);
+      break;
+    case FrameKind::Ipv4Icmp:
+      check_icmp(f);
+      break;
+    default:
+      break;
   }
   return 0;
 }

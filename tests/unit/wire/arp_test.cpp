@@ -12,7 +12,9 @@
 namespace sluice::wire {
 namespace {
 
-std::span<const std::uint8_t> arp_body() { return std::span(test::kArpRequest).subspan(14); }
+std::span<const std::uint8_t> arp_body() {
+  return std::span(test::kArpRequest).subspan(14);
+}
 
 TEST(ArpPacket, ParsesCapturedRequest) {
   auto a = ArpPacket::parse(arp_body());  // includes 18 bytes of Ethernet padding

@@ -166,9 +166,9 @@ TEST(Checksum, Update32EqualsFullRecompute) {
 
 TEST(Checksum, TcpChecksumOfTestFramesMatchesWhatTheyCarry) {
   // The frames' checksums were computed by an independent implementation (make_seeds.py).
-  for (auto frame : {std::span<const std::uint8_t>(test::kTcpSyn),
-                     std::span<const std::uint8_t>(test::kTcpData),
-                     std::span<const std::uint8_t>(test::kTcpSack)}) {
+  for (auto frame :
+       {std::span<const std::uint8_t>(test::kTcpSyn), std::span<const std::uint8_t>(test::kTcpData),
+        std::span<const std::uint8_t>(test::kTcpSack)}) {
     const auto ip = frame.subspan(14, load_be16(frame.data() + 16));
     const auto seg = ip.subspan(20);
     const Ipv4Addr src{load_be32(ip.data() + 12)};

@@ -26,9 +26,9 @@ const Ipv4Addr kDst = Ipv4Addr::from_octets(198, 18, 0, 2);
 
 const std::vector<std::pair<std::string, Bytes>>& captures() {
   static const std::vector<std::pair<std::string, Bytes>> all = {
-      {"tcp_syn", test::to_vec(test::kTcpSyn)},     {"tcp_syn_vlan", test::to_vec(test::kTcpSynVlan)},
-      {"tcp_data", test::to_vec(test::kTcpData)},   {"tcp_sack", test::to_vec(test::kTcpSack)},
-      {"arp", test::to_vec(test::kArpRequest)},     {"icmp", test::to_vec(test::kIcmpEcho)},
+      {"tcp_syn", test::to_vec(test::kTcpSyn)},   {"tcp_syn_vlan", test::to_vec(test::kTcpSynVlan)},
+      {"tcp_data", test::to_vec(test::kTcpData)}, {"tcp_sack", test::to_vec(test::kTcpSack)},
+      {"arp", test::to_vec(test::kArpRequest)},   {"icmp", test::to_vec(test::kIcmpEcho)},
       {"udp", test::to_vec(test::kUdpDns)},
   };
   return all;
@@ -45,8 +45,8 @@ void fix_checksums(Bytes& f) {
   if (total > f.size() - 14 || total < ihl) return;
   const std::span<std::uint8_t> l4(ip + ihl, total - ihl);
   if (ip[9] == IpProto::Tcp && l4.size() >= 18) {
-    store_be16(l4.data() + 16, tcp_checksum(Ipv4Addr{load_be32(ip + 12)},
-                                            Ipv4Addr{load_be32(ip + 16)}, l4));
+    store_be16(l4.data() + 16,
+               tcp_checksum(Ipv4Addr{load_be32(ip + 12)}, Ipv4Addr{load_be32(ip + 16)}, l4));
   } else if (ip[9] == IpProto::Icmp && l4.size() >= 4) {
     store_be16(l4.data() + 2, 0);
     store_be16(l4.data() + 2, checksum_fold(checksum_partial(l4)));
@@ -184,22 +184,29 @@ TEST(ParseFrame, EveryParseErrorIsReachable) {
   crafted[ParseError::FrameTooShort] = Bytes(syn.begin(), syn.begin() + 13);
   crafted[ParseError::EthernetVlanTruncated] =
       Bytes(test::kTcpSynVlan.begin(), test::kTcpSynVlan.begin() + 17);
-  crafted[ParseError::UnsupportedEtherType] = edit(syn, [](Bytes& f) { f[12] = 0x88; }, false);
+  crafted[ParseError::UnsupportedEtherType] = edit(
+      syn, [](Bytes& f) { f[12] = 0x88; }, false);
   crafted[ParseError::ArpTooShort] = Bytes(arp.begin(), arp.begin() + 41);
-  crafted[ParseError::ArpBadHardware] = edit(arp, [](Bytes& f) { f[15] = 6; }, false);
-  crafted[ParseError::ArpBadProtocol] = edit(arp, [](Bytes& f) { f[16] = 0x86; }, false);
-  crafted[ParseError::ArpBadAddressLength] = edit(arp, [](Bytes& f) { f[18] = 8; }, false);
-  crafted[ParseError::ArpBadOperation] = edit(arp, [](Bytes& f) { f[21] = 9; }, false);
+  crafted[ParseError::ArpBadHardware] = edit(
+      arp, [](Bytes& f) { f[15] = 6; }, false);
+  crafted[ParseError::ArpBadProtocol] = edit(
+      arp, [](Bytes& f) { f[16] = 0x86; }, false);
+  crafted[ParseError::ArpBadAddressLength] = edit(
+      arp, [](Bytes& f) { f[18] = 8; }, false);
+  crafted[ParseError::ArpBadOperation] = edit(
+      arp, [](Bytes& f) { f[21] = 9; }, false);
   crafted[ParseError::Ipv4TooShort] = Bytes(syn.begin(), syn.begin() + 33);
   crafted[ParseError::Ipv4BadVersion] = edit(syn, [](Bytes& f) { f[14] = 0x55; });
-  crafted[ParseError::Ipv4BadIhl] = edit(syn, [](Bytes& f) { f[14] = 0x44; }, false);
-  crafted[ParseError::Ipv4HeaderTruncated] =
-      edit(Bytes(syn.begin(), syn.begin() + 60), [](Bytes& f) { f[14] = 0x4f; }, false);
+  crafted[ParseError::Ipv4BadIhl] = edit(
+      syn, [](Bytes& f) { f[14] = 0x44; }, false);
+  crafted[ParseError::Ipv4HeaderTruncated] = edit(
+      Bytes(syn.begin(), syn.begin() + 60), [](Bytes& f) { f[14] = 0x4f; }, false);
   crafted[ParseError::Ipv4TotalLengthTooShort] =
       edit(syn, [](Bytes& f) { store_be16(f.data() + 16, 16); });
   crafted[ParseError::Ipv4TotalLengthBeyondFrame] =
       edit(syn, [](Bytes& f) { store_be16(f.data() + 16, 61); });
-  crafted[ParseError::Ipv4BadChecksum] = edit(syn, [](Bytes& f) { f[22] = 1; }, false);
+  crafted[ParseError::Ipv4BadChecksum] = edit(
+      syn, [](Bytes& f) { f[22] = 1; }, false);
   crafted[ParseError::TcpTooShort] = edit(syn, [](Bytes& f) {
     f.resize(14 + 20 + 19);
     store_be16(f.data() + 16, 39);
@@ -208,7 +215,8 @@ TEST(ParseFrame, EveryParseErrorIsReachable) {
   crafted[ParseError::TcpHeaderTruncated] = edit(syn, [](Bytes& f) { f[46] = 0xf0; });
   crafted[ParseError::TcpOptionTruncated] = edit(syn, [](Bytes& f) { f[55] = 40; });
   crafted[ParseError::TcpOptionBadLength] = edit(syn, [](Bytes& f) { f[55] = 0; });
-  crafted[ParseError::TcpBadChecksum] = edit(syn, [](Bytes& f) { f[50] ^= 1; }, false);
+  crafted[ParseError::TcpBadChecksum] = edit(
+      syn, [](Bytes& f) { f[50] ^= 1; }, false);
   crafted[ParseError::UdpTooShort] = edit(udp, [](Bytes& f) {
     f.resize(14 + 20 + 7);
     store_be16(f.data() + 16, 27);
@@ -218,7 +226,8 @@ TEST(ParseFrame, EveryParseErrorIsReachable) {
     f.resize(14 + 20 + 7);
     store_be16(f.data() + 16, 27);
   });
-  crafted[ParseError::IcmpBadChecksum] = edit(icmp, [](Bytes& f) { f[50] ^= 1; }, false);
+  crafted[ParseError::IcmpBadChecksum] = edit(
+      icmp, [](Bytes& f) { f[50] ^= 1; }, false);
 
   std::set<ParseError> reached;
   for (const auto& [want, frame] : crafted) {

@@ -12,7 +12,9 @@
 namespace sluice::wire {
 namespace {
 
-std::span<const std::uint8_t> icmp_bytes() { return std::span(test::kIcmpEcho).subspan(34); }
+std::span<const std::uint8_t> icmp_bytes() {
+  return std::span(test::kIcmpEcho).subspan(34);
+}
 
 TEST(IcmpEcho, ParsesCapturedEchoRequest) {
   auto m = IcmpEcho::parse(icmp_bytes());

@@ -14,7 +14,9 @@
 namespace sluice::wire {
 namespace {
 
-std::vector<std::uint8_t> syn_l3() { return test::to_vec(std::span(test::kTcpSyn).subspan(14)); }
+std::vector<std::uint8_t> syn_l3() {
+  return test::to_vec(std::span(test::kTcpSyn).subspan(14));
+}
 
 // Rewrites the header checksum after a test edited a field.
 void fix_checksum(std::vector<std::uint8_t>& l3) {

@@ -62,9 +62,9 @@ TEST(Seq, WindowMembershipAtTheEdges) {
   // Window [0xfffffffc, 0xfffffffc + 8) = {..fc, fd, fe, ff, 0, 1, 2, 3}
   EXPECT_TRUE(seq_in_window(left, left, 8));
   EXPECT_TRUE(seq_in_window(Seq{3}, left, 8));
-  EXPECT_FALSE(seq_in_window(Seq{4}, left, 8));               // right edge is exclusive
-  EXPECT_FALSE(seq_in_window(Seq{0xfffffffbu}, left, 8));     // just before the left edge
-  EXPECT_FALSE(seq_in_window(left, left, 0));                 // empty window holds nothing
+  EXPECT_FALSE(seq_in_window(Seq{4}, left, 8));            // right edge is exclusive
+  EXPECT_FALSE(seq_in_window(Seq{0xfffffffbu}, left, 8));  // just before the left edge
+  EXPECT_FALSE(seq_in_window(left, left, 0));              // empty window holds nothing
   EXPECT_TRUE(seq_in_window(Seq{0xfffffffbu}, Seq{0}, 0xffffffffu));
 }
 

@@ -76,8 +76,7 @@ TEST(TcpOptions, OptionRunningPastTheHeaderRejected) {
             ParseError::TcpOptionTruncated);
   // Every prefix of the SYN options that cuts an option is refused, never read past.
   const auto syn = test::to_vec(std::span(test::kTcpSyn).subspan(54, 20));
-  for (std::size_t n : {1u, 2u, 3u, 5u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 14u, 15u, 18u,
-                        19u}) {
+  for (std::size_t n : {1u, 2u, 3u, 5u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 14u, 15u, 18u, 19u}) {
     auto r = TcpOptions::parse(std::span(syn).first(n));
     ASSERT_FALSE(r) << n;
     EXPECT_EQ(r.error(), ParseError::TcpOptionTruncated) << n;
@@ -192,11 +191,12 @@ TEST(TcpOptions, RandomRoundTrip) {
     if (rng() & 1) o.mss = test::random_of<std::uint16_t>(rng);
     if (rng() & 1) o.window_scale = static_cast<std::uint8_t>(rng() % 15);
     o.sack_permitted = rng() & 1;
-    if (rng() & 1) o.timestamps = TcpTimestamps{static_cast<std::uint32_t>(rng()),
-                                                static_cast<std::uint32_t>(rng())};
+    if (rng() & 1)
+      o.timestamps =
+          TcpTimestamps{static_cast<std::uint32_t>(rng()), static_cast<std::uint32_t>(rng())};
     o.sack_count = static_cast<std::uint8_t>(rng() % 5);
-    for (auto& b : o.sack) b = {Seq{static_cast<std::uint32_t>(rng())},
-                                Seq{static_cast<std::uint32_t>(rng())}};
+    for (auto& b : o.sack)
+      b = {Seq{static_cast<std::uint32_t>(rng())}, Seq{static_cast<std::uint32_t>(rng())}};
     const std::size_t len = o.emit(buf);
     ASSERT_EQ(len, o.emit_len());
     ASSERT_EQ(len % 4, 0u);

@@ -55,8 +55,8 @@ TEST(TcpHeader, AllFlagBits) {
   seg[13] = 0xff;
   auto h = TcpHeader::parse(seg);
   ASSERT_TRUE(h);
-  for (auto f : {TcpFlag::Fin, TcpFlag::Syn, TcpFlag::Rst, TcpFlag::Psh, TcpFlag::Ack,
-                 TcpFlag::Urg, TcpFlag::Ece, TcpFlag::Cwr}) {
+  for (auto f : {TcpFlag::Fin, TcpFlag::Syn, TcpFlag::Rst, TcpFlag::Psh, TcpFlag::Ack, TcpFlag::Urg,
+                 TcpFlag::Ece, TcpFlag::Cwr}) {
     EXPECT_TRUE(h->has(f));
   }
   // The bits are the RFC 9293 §3.1 / RFC 3168 positions.
