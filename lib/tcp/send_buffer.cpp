@@ -1,0 +1,258 @@
+// SendBuffer: application bytes from SND.UNA onward as mbufs; zero-copy slices for
+// (re)transmission. RFC 9293 §3.3.1, §3.8.1, §3.10.7.4. See send_buffer.hpp.
+#include "tcp/send_buffer.hpp"
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace sluice::tcp {
+
+namespace {
+
+std::uint8_t* data_ptr(rte_mbuf* m) noexcept {
+  return static_cast<std::uint8_t*>(m->buf_addr) + m->data_off;
+}
+const std::uint8_t* data_ptr(const rte_mbuf* m) noexcept {
+  return static_cast<const std::uint8_t*>(m->buf_addr) + m->data_off;
+}
+
+/// Unlinks one node and releases our reference to it: rte_pktmbuf_free_seg handles direct,
+/// indirect and external-buffer mbufs and leaves a buffer alive while slices still use it.
+void free_node(rte_mbuf* m) noexcept {
+  m->next = nullptr;
+  m->nb_segs = 1;
+  rte_pktmbuf_free_seg(m);
+}
+
+}  // namespace
+
+SendBuffer::SendBuffer(SendBuffer&& other) noexcept
+    : head_(other.head_),
+      tail_(other.tail_),
+      cursor_(other.cursor_),
+      cursor_start_(other.cursor_start_),
+      size_(other.size_),
+      tail_ours_(other.tail_ours_) {
+  other.head_ = other.tail_ = other.cursor_ = nullptr;
+  other.cursor_start_ = other.size_ = 0;
+  other.tail_ours_ = false;
+}
+
+SendBuffer& SendBuffer::operator=(SendBuffer&& other) noexcept {
+  if (this != &other) {
+    clear();
+    head_ = other.head_;
+    tail_ = other.tail_;
+    cursor_ = other.cursor_;
+    cursor_start_ = other.cursor_start_;
+    size_ = other.size_;
+    tail_ours_ = other.tail_ours_;
+    other.head_ = other.tail_ = other.cursor_ = nullptr;
+    other.cursor_start_ = other.size_ = 0;
+    other.tail_ours_ = false;
+  }
+  return *this;
+}
+
+void SendBuffer::push_node(rte_mbuf* node) noexcept {
+  if (tail_ != nullptr) {
+    tail_->next = node;
+  } else {
+    head_ = node;
+  }
+  tail_ = node;
+}
+
+std::uint32_t SendBuffer::append_copy(std::span<const std::uint8_t> bytes,
+                                      rte_mempool* pool) noexcept {
+  // size_ is 32-bit: never take more than fits (the connection's send_buffer limit is far
+  // below this anyway).
+  const std::size_t want =
+      std::min<std::size_t>(bytes.size(), std::numeric_limits<std::uint32_t>::max() - size_);
+  std::size_t done = 0;
+
+  // Only a mbuf we allocated, still direct and unshared, may be written: an app-provided
+  // mbuf may be read-only to us, and a shared one belongs to in-flight slices too.
+  if (want > 0 && tail_ != nullptr && tail_ours_ && RTE_MBUF_DIRECT(tail_) &&
+      rte_mbuf_refcnt_read(tail_) == 1) {
+    const std::size_t n = std::min<std::size_t>(rte_pktmbuf_tailroom(tail_), want);
+    if (n > 0) {
+      std::memcpy(data_ptr(tail_) + tail_->data_len, bytes.data(), n);
+      tail_->data_len = static_cast<std::uint16_t>(tail_->data_len + n);
+      tail_->pkt_len = tail_->data_len;
+      size_ += static_cast<std::uint32_t>(n);
+      done = n;
+    }
+  }
+
+  while (done < want) {
+    rte_mbuf* m = (pool != nullptr) ? rte_pktmbuf_alloc(pool) : nullptr;
+    if (m == nullptr) break;
+    m->data_off = 0;  // payload only: headers go in a separate mbuf chained in front
+    const std::size_t n = std::min<std::size_t>(m->buf_len, want - done);
+    if (n == 0) {  // a pool without data room (e.g. a clone pool) can hold no bytes
+      rte_pktmbuf_free_seg(m);
+      break;
+    }
+    std::memcpy(data_ptr(m), bytes.data() + done, n);
+    m->data_len = static_cast<std::uint16_t>(n);
+    m->pkt_len = m->data_len;
+    push_node(m);
+    tail_ours_ = true;
+    size_ += static_cast<std::uint32_t>(n);
+    done += n;
+  }
+  return static_cast<std::uint32_t>(done);
+}
+
+void SendBuffer::append_mbuf(rte_mbuf* chain) noexcept {
+  if (chain == nullptr) return;
+  std::uint32_t remaining = chain->pkt_len;
+  for (rte_mbuf* m = chain; m != nullptr;) {
+    rte_mbuf* const next = m->next;
+    const std::uint16_t len =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(m->data_len, remaining));
+    remaining -= len;
+    if (len == 0) {
+      free_node(m);
+    } else {
+      m->next = nullptr;
+      m->nb_segs = 1;
+      m->data_len = len;
+      m->pkt_len = len;
+      push_node(m);
+      tail_ours_ = false;
+      size_ += len;
+    }
+    m = next;
+  }
+}
+
+void SendBuffer::consume(std::uint32_t n) noexcept {
+  const std::uint32_t total = n;
+  bool cursor_freed = false;
+  while (n > 0 && head_ != nullptr) {
+    rte_mbuf* const m = head_;
+    if (n >= m->data_len) {
+      n -= m->data_len;
+      size_ -= m->data_len;
+      head_ = m->next;
+      if (m == cursor_) cursor_freed = true;
+      if (head_ == nullptr) {
+        tail_ = nullptr;
+        tail_ours_ = false;
+      }
+      free_node(m);
+    } else {
+      // Partially acknowledged node: only this header moves; slices have their own.
+      m->data_off = static_cast<std::uint16_t>(m->data_off + n);
+      m->data_len = static_cast<std::uint16_t>(m->data_len - n);
+      m->pkt_len = m->data_len;
+      size_ -= n;
+      n = 0;
+    }
+  }
+  if (cursor_freed) {
+    cursor_ = nullptr;
+    cursor_start_ = 0;
+  } else if (cursor_ != nullptr) {
+    // A surviving cursor node either lay wholly after the consumed bytes or is now the
+    // (partially consumed) head.
+    cursor_start_ = cursor_start_ >= total ? cursor_start_ - total : 0;
+  }
+}
+
+rte_mbuf* SendBuffer::find(std::uint32_t offset, std::uint32_t& node_start) const noexcept {
+  rte_mbuf* m = head_;
+  std::uint32_t start = 0;
+  if (cursor_ != nullptr && cursor_start_ <= offset) {
+    m = cursor_;
+    start = cursor_start_;
+  }
+  while (offset - start >= m->data_len) {
+    start += m->data_len;
+    m = m->next;
+  }
+  node_start = start;
+  return m;
+}
+
+rte_mbuf* SendBuffer::slice(std::uint32_t offset, std::uint32_t len,
+                            rte_mempool* clone_pool) noexcept {
+  // Out of range is a caller bug; refuse it rather than walk off the queue.
+  if (len == 0 || clone_pool == nullptr || len > size_ || offset > size_ - len) return nullptr;
+  std::uint32_t start = 0;
+  rte_mbuf* m = find(offset, start);
+  rte_mbuf* first = nullptr;
+  rte_mbuf* last = nullptr;
+  std::uint32_t segs = 0;
+  std::uint32_t pos = offset;
+  const std::uint32_t end = offset + len;
+  for (;;) {
+    const std::uint32_t in_node = pos - start;
+    const std::uint32_t n = std::min<std::uint32_t>(m->data_len - in_node, end - pos);
+    rte_mbuf* c =
+        segs < std::numeric_limits<std::uint16_t>::max() ? rte_pktmbuf_alloc(clone_pool) : nullptr;
+    if (c == nullptr) {
+      if (first != nullptr) first->nb_segs = static_cast<std::uint16_t>(segs);
+      rte_pktmbuf_free(first);  // walks ->next; drops the references taken so far
+      return nullptr;
+    }
+    // attach() on an indirect or external-buffer node references the buffer that holds the
+    // data, so the slice outlives the node; then narrow the view to our range.
+    rte_pktmbuf_attach(c, m);
+    c->data_off = static_cast<std::uint16_t>(m->data_off + in_node);
+    c->data_len = static_cast<std::uint16_t>(n);
+    c->pkt_len = n;
+    if (last != nullptr) {
+      last->next = c;
+    } else {
+      first = c;
+    }
+    last = c;
+    ++segs;
+    pos += n;
+    if (pos == end) break;
+    start += m->data_len;
+    m = m->next;
+  }
+  first->nb_segs = static_cast<std::uint16_t>(segs);
+  first->pkt_len = len;
+  // The next segment normally starts where this one ended: remember the node holding our
+  // last byte (find() steps past it if the next offset lies beyond).
+  cursor_ = m;
+  cursor_start_ = start;
+  return first;
+}
+
+void SendBuffer::copy_out(std::uint32_t offset, std::span<std::uint8_t> dst) const noexcept {
+  if (dst.empty() || dst.size() > size_ || offset > size_ - dst.size()) return;
+  std::uint32_t start = 0;
+  const rte_mbuf* m = find(offset, start);
+  std::uint32_t in_node = offset - start;
+  std::size_t done = 0;
+  while (done < dst.size()) {
+    const std::size_t n = std::min<std::size_t>(m->data_len - in_node, dst.size() - done);
+    std::memcpy(dst.data() + done, data_ptr(m) + in_node, n);
+    done += n;
+    in_node = 0;
+    m = m->next;
+  }
+}
+
+void SendBuffer::clear() noexcept {
+  for (rte_mbuf* m = head_; m != nullptr;) {
+    rte_mbuf* const next = m->next;
+    free_node(m);
+    m = next;
+  }
+  head_ = tail_ = cursor_ = nullptr;
+  cursor_start_ = size_ = 0;
+  tail_ours_ = false;
+}
+
+}  // namespace sluice::tcp
