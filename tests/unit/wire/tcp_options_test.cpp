@@ -74,6 +74,10 @@ TEST(TcpOptions, OptionRunningPastTheHeaderRejected) {
   EXPECT_EQ(TcpOptions::parse(Bytes{1, 1, 30, 3}).error(), ParseError::TcpOptionTruncated);
   EXPECT_EQ(TcpOptions::parse(Bytes{8, 10, 0, 0, 0, 0, 0, 0}).error(),
             ParseError::TcpOptionTruncated);
+  // A kind byte that ends the area is cut, whatever byte follows it in memory (here a
+  // "length" of 1 that must not be read).
+  const Bytes mem{1, 1, 30, 1};
+  EXPECT_EQ(TcpOptions::parse(std::span(mem).first(3)).error(), ParseError::TcpOptionTruncated);
   // Every prefix of the SYN options that cuts an option is refused, never read past.
   const auto syn = test::to_vec(std::span(test::kTcpSyn).subspan(54, 20));
   for (std::size_t n : {1u, 2u, 3u, 5u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 14u, 15u, 18u, 19u}) {
