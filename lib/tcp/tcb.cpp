@@ -1,0 +1,1139 @@
+// The connection state machine. Segment arrival follows RFC 9293 §3.10.7 step by step —
+// SYN-SENT (§3.10.7.3) has its own handler; the other states go through the numbered
+// checks (sequence, RST, SYN, ACK, text, FIN) of §3.10.7.4 — with RFC 5961's stricter
+// RST/SYN/ACK rules, RFC 7323 PAWS, and SACK/NewReno loss recovery (RFC 6675, 6582).
+#include "tcp/tcb.hpp"
+
+#include <rte_mbuf.h>
+
+#include <algorithm>
+
+#include "tcp/listener.hpp"
+#include "tcp/tcp_stack.hpp"
+
+namespace sluice::tcp {
+
+using wire::Seq;
+namespace TcpFlag = wire::TcpFlag;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Frees the arrived frame on every path that does not keep its payload.
+class MbufGuard {
+ public:
+  explicit MbufGuard(rte_mbuf*& m) noexcept : m_(m) {}
+  ~MbufGuard() {
+    if (m_ != nullptr) rte_pktmbuf_free(m_);
+    m_ = nullptr;
+  }
+  MbufGuard(const MbufGuard&) = delete;
+  MbufGuard& operator=(const MbufGuard&) = delete;
+
+ private:
+  rte_mbuf*& m_;
+};
+
+constexpr std::uint32_t kTsOptionLen = 12;  // NOP NOP TS(10): RFC 7323 Appendix A layout
+
+}  // namespace
+
+// ======================================================================== construction
+
+Tcb::Tcb(TcpStack& stack, const FourTuple& tuple) noexcept
+    : stack_(stack),
+      tuple_(tuple),
+      rtt_(stack.config().rto_initial, stack.config().rto_min, stack.config().rto_max) {
+  const TcpConfig& c = stack.config();
+  rcv_mss_ = c.mss;
+  snd_mss_ = std::min(c.default_peer_mss, c.mss);
+  no_delay_ = c.no_delay;
+  keepalive_ = c.keepalive;
+  cc_.construct(c.congestion);
+  rtx_timer_.bind<&Tcb::on_rtx_timer>(*this);
+  delack_timer_.bind<&Tcb::on_delack_timer>(*this);
+  keepalive_timer_.bind<&Tcb::on_keepalive_timer>(*this);
+}
+
+Tcb::~Tcb() = default;  // timers unlink themselves; buffers free their mbufs
+
+// ======================================================================== opening
+
+void Tcb::open_active(Seq iss, time::Instant now) noexcept {
+  const TcpConfig& c = stack_.config();
+  iss_ = iss;
+  snd_.una = iss;
+  snd_.nxt = iss;
+  snd_.max = iss;
+  snd_.recover = iss;
+  // Offer what we support; the peer's SYN-ACK decides (take_options).
+  rcv_wscale_ = c.window_scaling ? window_shift_for(c.recv_buffer) : 0;
+  ts_offset_ = stack_.ts_offset_for(tuple_);
+  rcv_.adv = Seq{};
+  set_state(TcpState::SynSent);  // RFC 9293 §3.10.1: OPEN, active → SYN-SENT
+  send_syn(now);
+  ++stack_.counters_.active_opens;
+}
+
+void Tcb::open_passive(const InSegment& syn, Seq iss, time::Instant now) noexcept {
+  const TcpConfig& c = stack_.config();
+  passive_ = true;
+  irs_ = syn.th.seq;
+  rcv_.nxt = irs_ + 1;
+  iss_ = iss;
+  snd_.una = iss;
+  snd_.nxt = iss;
+  snd_.max = iss;
+  snd_.recover = iss;
+  take_options(syn.th.options, false);
+  rcv_wscale_ = ws_ok_ ? window_shift_for(c.recv_buffer) : 0;
+  ts_offset_ = stack_.ts_offset_for(tuple_);
+  snd_.wnd = syn.th.window;  // never scaled in a SYN (RFC 7323 §2.2)
+  snd_.max_wnd = snd_.wnd;
+  snd_.wl1 = syn.th.seq;
+  snd_.wl2 = iss;
+  last_rx_ = now;
+  set_state(TcpState::SynReceived);  // §3.10.7.2: LISTEN + SYN → SYN-RECEIVED
+  send_syn(now);
+  ++stack_.counters_.passive_opens;
+}
+
+void Tcb::open_from_cookie(const InSegment& ack, Seq iss, std::uint16_t mss, std::uint8_t wscale,
+                           bool sack, bool ts, time::Instant now) noexcept {
+  const TcpConfig& c = stack_.config();
+  passive_ = true;
+  irs_ = ack.th.seq - 1;
+  rcv_.nxt = ack.th.seq;
+  iss_ = iss;
+  snd_.una = iss;
+  snd_.nxt = iss + 1;
+  snd_.max = iss + 1;
+  snd_.recover = iss + 1;
+  snd_mss_ = std::min(mss, c.mss);
+  ws_ok_ = wscale != SynCookie::kNoWindowScale && c.window_scaling;
+  snd_wscale_ = ws_ok_ ? wscale : 0;
+  rcv_wscale_ = ws_ok_ ? window_shift_for(c.recv_buffer) : 0;
+  sack_ok_ = sack && c.sack;
+  ts_ok_ = ts && c.timestamps && ack.th.options.timestamps.has_value();
+  if (ts_ok_) ts_recent_ = ack.th.options.timestamps->tsval;
+  ts_offset_ = 0;  // the cookie's TSval came from the bare stack clock
+  // The window our SYN-ACK offered was this, unscaled; keep offering at least that.
+  rcv_.adv = rcv_.nxt + std::min<std::uint32_t>(receive_window(), 0xffff);
+  last_rx_ = now;
+  set_state(TcpState::SynReceived);
+}
+
+void Tcb::take_options(const wire::TcpOptions& o, bool syn_ack) noexcept {
+  const TcpConfig& c = stack_.config();
+  // RFC 9293 §3.7.1: without the option, 536 (the IPv4 default); never above what our
+  // own interface carries.
+  const std::uint16_t peer = o.mss.has_value() && *o.mss > 0 ? *o.mss : c.default_peer_mss;
+  snd_mss_ = std::min(peer, c.mss);
+  // RFC 7323 §2.2 / RFC 2018 §2: an option is on only if both SYNs carry it. On a SYN-ACK
+  // the peer can only echo what our SYN offered.
+  ws_ok_ = c.window_scaling && o.window_scale.has_value();
+  snd_wscale_ = ws_ok_ ? *o.window_scale : 0;
+  if (!ws_ok_) rcv_wscale_ = 0;
+  sack_ok_ = c.sack && o.sack_permitted;
+  ts_ok_ = c.timestamps && o.timestamps.has_value();
+  if (ts_ok_) ts_recent_ = o.timestamps->tsval;
+  (void)syn_ack;
+}
+
+// ======================================================================== arrival
+
+void Tcb::input(InSegment& seg, time::Instant now) noexcept {
+  MbufGuard guard(seg.mbuf);
+  ++stack_.counters_.segs_in;
+  last_rx_ = now;
+  probes_ = 0;
+
+  if (state_ == TcpState::SynSent) {
+    input_syn_sent(seg, now);
+    return;
+  }
+  // A retransmitted SYN while we wait for the handshake's ACK: our SYN-ACK was lost.
+  if (state_ == TcpState::SynReceived && seg.has(TcpFlag::Syn) && !seg.has(TcpFlag::Ack) &&
+      seg.th.seq == irs_ && !seg.has(TcpFlag::Rst)) {
+    send_syn(now);
+    return;
+  }
+
+  if (!check_sequence(seg, now)) return;  // first
+  if (seg.has(TcpFlag::Rst)) {           // second
+    check_rst(seg);
+    return;
+  }
+  if (seg.has(TcpFlag::Syn) && !check_syn(seg)) return;  // fourth (third: no security)
+  if (!seg.has(TcpFlag::Ack)) {                          // fifth
+    stack_.counters_.drop(TcpDrop::NoAckFlag);
+    return;
+  }
+  // RFC 7323 §4.3: remember the peer's timestamp for PAWS and for the echo.
+  if (ts_ok_ && seg.th.options.timestamps.has_value() && seg.th.seq <= rcv_.nxt &&
+      (seg.th.options.timestamps->tsval - ts_recent_) < 0x80000000u) {
+    ts_recent_ = seg.th.options.timestamps->tsval;
+  }
+  if (!check_ack(seg, now)) return;
+  if (state_ == TcpState::Closed || state_ == TcpState::TimeWait) return;
+
+  if (seg.payload_len > 0) process_text(seg);  // seventh (sixth: URG is not used)
+  if (seg.has(TcpFlag::Fin)) {
+    const Seq fin = seg.th.seq + seg.payload_len;
+    if (!peer_fin_ && kCanReceive.has(state_)) {
+      peer_fin_ = true;
+      peer_fin_seq_ = fin;
+    } else if (!kCanReceive.has(state_)) {
+      ack_now_ = true;  // a retransmitted FIN: acknowledge it again
+    }
+  }
+  process_fin(now);  // eighth: consumes the FIN once everything before it arrived
+  if (state_ == TcpState::Closed || state_ == TcpState::TimeWait) return;
+  if (keepalive_) restart_keepalive(now);
+  output(now);
+}
+
+// RFC 9293 §3.10.7.3 — SYN-SENT.
+void Tcb::input_syn_sent(InSegment& seg, time::Instant now) noexcept {
+  const wire::TcpHeader& th = seg.th;
+  bool ack_ok = false;
+  if (th.has(TcpFlag::Ack)) {
+    // first: the ACK must acknowledge our SYN, ISS < SEG.ACK =< SND.NXT
+    if (!(iss_ < th.ack && th.ack <= snd_.nxt)) {
+      if (!th.has(TcpFlag::Rst)) stack_.send_reset_for(seg);
+      stack_.counters_.drop(TcpDrop::SynSentBadAck);
+      return;
+    }
+    ack_ok = true;
+  }
+  if (th.has(TcpFlag::Rst)) {
+    // second: a RST is believed only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT)
+    if (ack_ok) {
+      ++stack_.counters_.rsts_in;
+      ++stack_.counters_.attempt_fails;
+      terminate(CloseReason::Refused);  // "error: connection reset"
+    } else {
+      stack_.counters_.drop(TcpDrop::RstOutOfWindow);
+    }
+    return;
+  }
+  if (!th.has(TcpFlag::Syn)) {  // fifth: neither SYN nor RST
+    stack_.counters_.drop(TcpDrop::SynSentNoSyn);
+    return;
+  }
+  // fourth: the SYN
+  irs_ = th.seq;
+  rcv_.nxt = th.seq + 1;
+  take_options(th.options, true);
+  snd_.wnd = th.window;  // unscaled in a SYN (RFC 7323 §2.2)
+  snd_.max_wnd = snd_.wnd;
+  snd_.wl1 = th.seq;
+  snd_.wl2 = th.ack;
+  if (ack_ok) {
+    // Our SYN is acknowledged: SYN-SENT → ESTABLISHED, acknowledge theirs.
+    if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);  // Karn: not if retried
+    if (ts_ok_ && th.options.timestamps->tsecr != 0) {
+      rtt_.on_sample(std::chrono::milliseconds(ts_now(now) - th.options.timestamps->tsecr));
+    }
+    snd_.una = th.ack;
+    retries_ = 0;
+    stack_.wheel_.cancel(rtx_timer_);
+    enter_established(now);
+    ack_now_ = true;
+    if (seg.payload_len > 0) process_text(seg);
+    if (th.has(TcpFlag::Fin)) {
+      peer_fin_ = true;
+      peer_fin_seq_ = th.seq + 1 + seg.payload_len;
+    }
+    process_fin(now);
+    if (state_ == TcpState::Closed) return;
+    output(now);
+  } else {
+    // Simultaneous open (§3.10.7.3 fourth, "Otherwise"): SYN-SENT → SYN-RECEIVED, send
+    // SYN,ACK with the same ISS. Data in the SYN is not queued (the peer resends it).
+    set_state(TcpState::SynReceived);
+    send_syn(now);
+  }
+}
+
+// First check (§3.10.7.4): is the segment in the receive window? With PAWS first
+// (RFC 7323 §5.3).
+bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
+  const wire::TcpHeader& th = seg.th;
+  if (ts_ok_ && th.options.timestamps.has_value() && !th.has(TcpFlag::Rst) &&
+      static_cast<std::int32_t>(th.options.timestamps->tsval - ts_recent_) < 0) {
+    stack_.counters_.drop(TcpDrop::PawsRejected);
+    send_ack(now);
+    return false;
+  }
+  const std::uint32_t len = seg.seg_len();
+  const std::uint32_t wnd = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
+  bool ok;
+  if (len == 0) {
+    ok = wnd == 0 ? th.seq == rcv_.nxt : wire::seq_in_window(th.seq, rcv_.nxt, wnd);
+  } else {
+    ok = wnd != 0 && (wire::seq_in_window(th.seq, rcv_.nxt, wnd) ||
+                      wire::seq_in_window(th.seq + (len - 1), rcv_.nxt, wnd));
+    // "special allowance should be made to accept valid ACKs, URGs, and RSTs" with a zero
+    // window: the ACK is processed, the data is trimmed away by the window of 0.
+    ok = ok || (wnd == 0 && th.seq == rcv_.nxt);
+  }
+  if (ok) return true;
+  if (th.has(TcpFlag::Rst)) {
+    stack_.counters_.drop(TcpDrop::RstOutOfWindow);  // RFC 5961 §3.2: silently dropped
+  } else {
+    stack_.counters_.drop(TcpDrop::OutOfWindow);
+    if (len > 0 && th.seq < rcv_.nxt) ++stack_.counters_.dup_segs;
+    send_ack(now);  // "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+  }
+  return false;
+}
+
+// Second check: RST (RFC 5961 §3.2 — only an exact match resets).
+bool Tcb::check_rst(const InSegment& seg) noexcept {
+  if (seg.th.seq != rcv_.nxt) {
+    stack_.counters_.drop(TcpDrop::RstNotExact);
+    send_challenge_ack(stack_.now_);
+    return false;
+  }
+  ++stack_.counters_.rsts_in;
+  switch (state_) {
+    case TcpState::SynReceived:
+      ++stack_.counters_.attempt_fails;
+      // Passive: back to LISTEN — the embryonic connection goes, the listener stays.
+      // Active (simultaneous open): "connection refused".
+      terminate(CloseReason::Refused);
+      break;
+    case TcpState::Established:
+    case TcpState::CloseWait:
+      ++stack_.counters_.estab_resets;
+      terminate(CloseReason::Reset);
+      break;
+    default:  // FIN-WAIT-1/2, CLOSING, LAST-ACK: CLOSED
+      terminate(CloseReason::Reset);
+      break;
+  }
+  return true;
+}
+
+// Fourth check: SYN in a synchronized state (RFC 5961 §4.2: challenge ACK) or in
+// SYN-RECEIVED of a passive open (§3.10.7.4: back to LISTEN).
+bool Tcb::check_syn(const InSegment& seg) noexcept {
+  (void)seg;
+  if (state_ == TcpState::SynReceived && passive_) {
+    ++stack_.counters_.attempt_fails;
+    terminate(CloseReason::Refused);
+    return false;
+  }
+  stack_.counters_.drop(TcpDrop::SynOnSynchronized);
+  send_challenge_ack(stack_.now_);
+  return false;
+}
+
+// Fifth check: the ACK field.
+bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
+  const Seq ack = seg.th.ack;
+  if (snd_.una == iss_) {
+    // Our SYN is not acknowledged yet (SYN-RECEIVED, or FIN-WAIT-1 after a close() there).
+    if (!(iss_ < ack && ack <= snd_.max)) {
+      stack_.send_reset_for(seg);  // "<SEQ=SEG.ACK><CTL=RST>"
+      stack_.counters_.drop(TcpDrop::SynSentBadAck);
+      return false;
+    }
+    if (passive_ && listener_ != nullptr && !listener_->on_established(*this)) {
+      stack_.counters_.drop(TcpDrop::AcceptQueueFull);  // the peer will send its ACK again
+      return false;
+    }
+    if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);
+    snd_.una = iss_ + 1;
+    retries_ = 0;
+    stack_.wheel_.cancel(rtx_timer_);
+    // SYN-RECEIVED → ESTABLISHED (§3.10.7.4 fifth); the window of this segment is scaled.
+    snd_.wnd = std::uint32_t{seg.th.window} << snd_wscale_;
+    snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+    snd_.wl1 = seg.th.seq;
+    snd_.wl2 = ack;
+    enter_established(now);
+  }
+
+  // RFC 5961 §5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (SND.MAX here: after a
+  // timeout SND.NXT went back, but acknowledging what was sent before is fine).
+  if (snd_.max < ack) {
+    stack_.counters_.drop(TcpDrop::AckTooNew);
+    send_ack(now);
+    return false;
+  }
+  if (ack < snd_.una - std::max<std::uint32_t>(snd_.max_wnd, 1)) {
+    stack_.counters_.drop(TcpDrop::AckTooOld);
+    send_challenge_ack(now);
+    return false;
+  }
+  if (sack_ok_ && seg.th.options.sack_count > 0) {
+    scoreboard_.update(seg.th.options.sack_blocks(), snd_.una, snd_.max);
+  }
+  const std::uint32_t old_wnd = snd_.wnd;
+  if (snd_.una < ack) {
+    process_new_ack(ack, seg, now);
+  } else if (ack == snd_.una && seg.payload_len == 0 &&
+             !seg.has(TcpFlag::Syn) && !seg.has(TcpFlag::Fin) &&
+             (std::uint32_t{seg.th.window} << snd_wscale_) == old_wnd && snd_.una != snd_.max) {
+    process_dup_ack(seg, now);  // RFC 5681 §2 "duplicate acknowledgment"
+  }
+  update_send_window(seg);
+
+  switch (state_) {
+    case TcpState::FinWait1:
+      if (fin_acked()) {
+        set_state(TcpState::FinWait2);  // our FIN is acknowledged
+        if (app_closed_) {
+          stack_.wheel_.schedule(keepalive_timer_, now + stack_.config().orphan_fin_wait2);
+        }
+      }
+      break;
+    case TcpState::Closing:
+      if (fin_acked()) {
+        enter_time_wait(now);  // CLOSING → TIME-WAIT
+        return false;
+      }
+      break;
+    case TcpState::LastAck:
+      if (fin_acked()) {
+        terminate(CloseReason::Normal);  // LAST-ACK → CLOSED
+        return false;
+      }
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept {
+  const std::uint32_t flight_before = bytes_in_flight();
+  const auto acked = static_cast<std::uint32_t>(ack - snd_.una);
+  // RTT (RFC 6298 §3 with Karn; RFC 7323 §4 with timestamps).
+  if (ts_ok_ && seg.th.options.timestamps.has_value() && seg.th.options.timestamps->tsecr != 0) {
+    const std::uint32_t ms = ts_now(now) - seg.th.options.timestamps->tsecr;
+    if (ms < 0x7fffffff) rtt_.on_sample(std::chrono::milliseconds(ms));
+  } else if (rtt_timing_ && rtt_seq_ < ack) {
+    rtt_.on_sample(now - rtt_start_);
+    rtt_timing_ = false;
+  }
+  // Acknowledged data leaves the send buffer; the FIN is not in it.
+  std::uint32_t data = acked;
+  if (fin_queued_ && snd_.una <= fin_seq_ && fin_seq_ < ack) --data;
+  sndbuf_.consume(std::min(data, sndbuf_.size()));
+  snd_.una = ack;
+  if (snd_.nxt < ack) snd_.nxt = ack;
+  retries_ = 0;
+  scoreboard_.advance(ack);
+
+  if (in_recovery_) {
+    if (snd_.recover <= ack) {
+      // Full acknowledgment: recovery ends (RFC 6582 §3.2 step 3, RFC 6675 §5).
+      in_recovery_ = false;
+      dupacks_ = 0;
+      cc()->on_recovery_exit(now);
+    } else if (!sack_ok_) {
+      // Partial acknowledgment (RFC 6582 §3.2 step 4): retransmit the next hole, deflate
+      // by the amount acknowledged and add back one SMSS.
+      const std::uint32_t emss = effective_mss();
+      const std::uint32_t cw = cc()->cwnd();
+      cc()->set_cwnd(cw > acked ? cw - acked + emss : emss);
+      const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(snd_.max - snd_.una) -
+                                                   (fin_queued_ && snd_.max == fin_seq_ + 1 ? 1u : 0u));
+      if (len > 0) send_data_segment(snd_.una, len, true, now);
+    }
+  } else {
+    dupacks_ = 0;
+    cc()->on_ack(acked, flight_before, rtt_.has_sample() ? rtt_.srtt() : time::Duration::zero(), now);
+  }
+  // RFC 6298 §5.2/5.3: all acknowledged → timer off; else restart it.
+  if (snd_.una == snd_.max) {
+    if (rtx_mode_ == RtxMode::Retransmit) stack_.wheel_.cancel(rtx_timer_);
+  } else {
+    arm_rtx(now);
+  }
+  if (want_writable_ && send_space() > 0) {
+    want_writable_ = false;
+    post(kEvWritable);
+  }
+}
+
+void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
+  (void)seg;
+  const std::uint32_t emss = effective_mss();
+  if (in_recovery_) {
+    if (!sack_ok_) cc()->set_cwnd(cc()->cwnd() + emss);  // RFC 5681 §3.2 step 4: inflate
+    return;
+  }
+  ++dupacks_;
+  const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
+                    (sack_ok_ && scoreboard_.is_lost(snd_.una, emss));
+  // RFC 6582 §3.2 step 1: only if the ACK covers more than `recover`.
+  if (!lost || !(snd_.recover < snd_.una || snd_.recover == snd_.una)) return;
+  in_recovery_ = true;
+  snd_.recover = snd_.max;
+  cc()->on_loss(bytes_in_flight(), now);
+  if (!sack_ok_) cc()->set_cwnd(cc()->ssthresh() + 3 * emss);  // step 3 inflation
+  ++stack_.counters_.fast_retransmits;
+  if (sack_ok_) ++stack_.counters_.sack_recoveries;
+  rtt_timing_ = false;  // Karn
+  // Retransmit the first unacknowledged segment (RFC 5681 §3.2 step 2, RFC 6675 §5 (3)).
+  const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
+  const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(data_end - snd_.una));
+  high_rxt_ = snd_.una;
+  if (len > 0 && send_data_segment(snd_.una, len, true, now)) high_rxt_ = snd_.una + len;
+  arm_rtx(now);
+}
+
+// RFC 9293 §3.10.7.4 fifth, ESTABLISHED: "If SND.UNA =< SEG.ACK =< SND.NXT, the send
+// window should be updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =<
+// SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+void Tcb::update_send_window(const InSegment& seg) noexcept {
+  const wire::TcpHeader& th = seg.th;
+  if (!(snd_.una <= th.ack && th.ack <= snd_.max)) return;
+  if (snd_.wl1 < th.seq || (snd_.wl1 == th.seq && snd_.wl2 <= th.ack)) {
+    const std::uint32_t wnd = std::uint32_t{th.window} << snd_wscale_;
+    const bool opened = snd_.wnd == 0 && wnd > 0;
+    snd_.wnd = wnd;
+    snd_.max_wnd = std::max(snd_.max_wnd, wnd);
+    snd_.wl1 = th.seq;
+    snd_.wl2 = th.ack;
+    if (opened && rtx_mode_ == RtxMode::Persist) {
+      // The window opened: persist ends; whatever is outstanding is timed by the RTO.
+      stack_.wheel_.cancel(rtx_timer_);
+      rtx_mode_ = RtxMode::Retransmit;
+      rtt_.reset_backoff();
+      if (snd_.una != snd_.max) arm_rtx(stack_.now_);
+    }
+  }
+}
+
+// Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
+void Tcb::process_text(InSegment& seg) noexcept {
+  if (!kCanReceive.has(state_) || state_ == TcpState::SynReceived) {
+    // CLOSE-WAIT, CLOSING, LAST-ACK: "This should not occur since a FIN has been received".
+    stack_.counters_.drop(TcpDrop::DataAfterFin);
+    ack_now_ = true;
+    return;
+  }
+  const Seq seq = seg.th.seq + (seg.has(TcpFlag::Syn) ? 1u : 0u);
+  if (peer_fin_ && peer_fin_seq_ <= seq) {
+    stack_.counters_.drop(TcpDrop::DataAfterFin);
+    return;
+  }
+  rte_mbuf* m = seg.mbuf;
+  // Strip the headers and any link padding: the mbuf becomes exactly the payload.
+  if (rte_pktmbuf_adj(m, static_cast<std::uint16_t>(seg.payload_offset)) == nullptr) return;
+  if (rte_pktmbuf_pkt_len(m) > seg.payload_len) {
+    rte_pktmbuf_trim(m, static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m) - seg.payload_len));
+  }
+  seg.mbuf = nullptr;  // the receive buffer owns it now
+  const std::uint32_t ooo_before = rcvbuf_.ooo_bytes();
+  std::uint32_t window = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
+  // Never accept data past the peer's FIN.
+  if (peer_fin_) window = std::min(window, static_cast<std::uint32_t>(peer_fin_seq_ - rcv_.nxt));
+  const auto r = rcvbuf_.insert(rcv_.nxt, seq, m, window);
+  TcpCounters& ctr = stack_.counters_;
+  if (r.dropped) ctr.drop(TcpDrop::OutOfOrderLimit);
+  if (r.out_of_order && !r.dropped) ++ctr.ooo_queued;
+  if (r.advanced == 0 && r.duplicate > 0 && !r.out_of_order) ++ctr.dup_segs;
+  rcv_.nxt += r.advanced;
+  ctr.bytes_in += r.advanced;
+  if (r.advanced > 0) {
+    if (app_closed_) {
+      stack_.counters_.drop(TcpDrop::DataAfterClose);
+      rcvbuf_.consume(rcvbuf_.readable());
+    } else {
+      post(kEvData);
+    }
+  }
+  // RFC 5681 §4.2 / RFC 9293 §3.8.6.3: ACK out-of-order or duplicate data at once (so the
+  // sender sees duplicate ACKs), and a segment that fills a hole; otherwise delay, with
+  // at least every second full-sized segment acknowledged.
+  const bool filled_hole = ooo_before > 0 && rcvbuf_.ooo_bytes() < ooo_before;
+  if (r.advanced == 0 || r.out_of_order || filled_hole || r.trimmed > 0) {
+    ack_now_ = true;
+  } else {
+    unacked_segs_ = static_cast<std::uint8_t>(
+        std::min<std::uint32_t>(unacked_segs_ + (r.advanced >= rcv_mss_ ? 2u : 1u), 255u));
+    schedule_ack(stack_.now_, unacked_segs_ >= 4);  // two full segments count 2 each
+  }
+}
+
+// Eighth: the FIN, once every byte before it has arrived.
+void Tcb::process_fin(time::Instant now) noexcept {
+  if (!peer_fin_ || rcv_.nxt != peer_fin_seq_ || !kCanReceive.has(state_)) return;
+  rcv_.nxt += 1;
+  ack_now_ = true;
+  post(kEvPeerClosed);
+  switch (state_) {
+    case TcpState::SynReceived:
+    case TcpState::Established:
+      set_state(TcpState::CloseWait);  // ESTABLISHED + FIN → CLOSE-WAIT
+      break;
+    case TcpState::FinWait1:
+      if (fin_acked()) {
+        send_ack(now);
+        enter_time_wait(now);  // our FIN acknowledged with theirs: TIME-WAIT
+      } else {
+        set_state(TcpState::Closing);  // simultaneous close: FIN-WAIT-1 → CLOSING
+      }
+      break;
+    case TcpState::FinWait2:
+      send_ack(now);
+      enter_time_wait(now);  // FIN-WAIT-2 + FIN → TIME-WAIT
+      break;
+    default:
+      break;
+  }
+}
+
+// ======================================================================== output
+
+std::uint32_t Tcb::effective_mss() const noexcept {
+  // RFC 6691: the MSS excludes options; make room for the timestamps we always send.
+  return snd_mss_ - (ts_ok_ ? kTsOptionLen : 0u);
+}
+
+std::uint32_t Tcb::bytes_in_flight() const noexcept {
+  return static_cast<std::uint32_t>(snd_.nxt - snd_.una);
+}
+
+std::uint32_t Tcb::unsent_bytes() const noexcept {
+  if (snd_.una == iss_) return 0;  // SYN not acknowledged: nothing goes yet
+  std::uint32_t sent = static_cast<std::uint32_t>(snd_.nxt - snd_.una);
+  if (fin_queued_ && fin_seq_ < snd_.nxt) --sent;
+  return sndbuf_.size() > sent ? sndbuf_.size() - sent : 0;
+}
+
+std::uint32_t Tcb::receive_window() const noexcept {
+  const std::uint32_t buf = stack_.config().recv_buffer;
+  const std::uint32_t used = rcvbuf_.readable() + rcvbuf_.ooo_bytes();
+  const std::uint32_t space = buf > used ? buf - used : 0;
+  return std::min(space, std::uint32_t{0xffff} << rcv_wscale_);
+}
+
+std::uint16_t Tcb::window_field() noexcept {
+  // The right edge we offer: never to the left of what we offered before (RFC 9293
+  // §3.8.6.2.2 "shrinking the window" is discouraged) and only moved right by at least
+  // min(buffer/2, MSS) — receiver-side silly window syndrome avoidance.
+  const Seq want = rcv_.nxt + receive_window();
+  Seq edge = rcv_.adv < rcv_.nxt ? rcv_.nxt : rcv_.adv;
+  const std::uint32_t step = std::min(stack_.config().recv_buffer / 2, std::uint32_t{rcv_mss_});
+  if (edge < want && static_cast<std::uint32_t>(want - edge) >= step) edge = want;
+  if (edge < want && edge == rcv_.nxt) edge = want;  // a closed window reopens at once
+  std::uint32_t wnd = static_cast<std::uint32_t>(edge - rcv_.nxt);
+  std::uint32_t field = wnd >> rcv_wscale_;
+  if (field > 0xffff) field = 0xffff;
+  // Scaling rounds down; round up instead when that would shrink the edge we offered.
+  if ((field << rcv_wscale_) < wnd && field < 0xffff) ++field;
+  rcv_.adv = wire::seq_max(rcv_.adv, rcv_.nxt + (field << rcv_wscale_));
+  return static_cast<std::uint16_t>(field);
+}
+
+wire::TcpOptions Tcb::segment_options(std::uint8_t flags, time::Instant now) const noexcept {
+  wire::TcpOptions o{};
+  if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+  if (sack_ok_ && (flags & TcpFlag::Rst) == 0 && rcvbuf_.ooo_bytes() > 0) {
+    o.sack_count = rcvbuf_.sack_blocks(std::span<wire::SackBlock>(o.sack.data(), ts_ok_ ? 3 : 4));
+  }
+  return o;
+}
+
+std::uint32_t Tcb::usable_window() const noexcept {
+  const Seq right = snd_.una + snd_.wnd;
+  return snd_.nxt < right ? static_cast<std::uint32_t>(right - snd_.nxt) : 0;
+}
+
+void Tcb::output(time::Instant now) noexcept {
+  if (state_ == TcpState::SynSent || state_ == TcpState::SynReceived || snd_.una == iss_ ||
+      state_ == TcpState::Closed) {
+    if (ack_now_ && state_ != TcpState::SynSent && state_ != TcpState::Closed) send_ack(now);
+    return;
+  }
+  if (in_recovery_ && sack_ok_) retransmit_in_recovery(now);
+
+  const std::uint32_t emss = effective_mss();
+  // RFC 5681 §4.1: restart from the initial window after an idle period of one RTO.
+  if (snd_.una == snd_.max && unsent_bytes() > 0 && now - last_tx_ > rtt_.rto() &&
+      last_tx_ != time::Instant{}) {
+    cc()->on_idle_restart(now);
+  }
+  for (;;) {
+    const std::uint32_t unsent = unsent_bytes();
+    if (unsent == 0) break;
+    std::uint32_t flight = bytes_in_flight();
+    if (in_recovery_ && sack_ok_) {
+      const std::uint32_t gone = scoreboard_.sacked_bytes() +
+                                 scoreboard_.hole_bytes_from(wire::seq_max(high_rxt_, snd_.una), snd_.una);
+      flight = flight > gone ? flight - gone : 0;  // RFC 6675 pipe, simplified
+    }
+    const std::uint32_t cwnd = cc()->cwnd();
+    const std::uint32_t cwnd_room = cwnd > flight ? cwnd - flight : 0;
+    const std::uint32_t room = std::min(usable_window(), cwnd_room);
+    std::uint32_t len = std::min(unsent, emss);
+    if (room < len) {
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a partial segment only if it is at
+      // least half the largest window the peer has offered.
+      if (room == 0 || room < snd_.max_wnd / 2) break;
+      len = room;
+    }
+    // Nagle (RFC 9293 §3.7.4): a short segment waits while data is unacknowledged,
+    // unless it carries the last byte before our FIN.
+    const bool last_before_fin = fin_queued_ && len == unsent;
+    if (len < emss && snd_.una != snd_.nxt && !no_delay_ && !last_before_fin) break;
+    if (!send_data_segment(snd_.nxt, len, snd_.nxt < snd_.max, now)) break;
+  }
+  // A FIN with no data left to carry it.
+  if (fin_queued_ && snd_.nxt == fin_seq_ && unsent_bytes() == 0) {
+    OutSegment s;
+    s.seq = fin_seq_;
+    s.ack = rcv_.nxt;
+    s.flags = TcpFlag::Fin | TcpFlag::Ack;
+    s.window = window_field();
+    s.options = segment_options(s.flags, now);
+    if (stack_.transmit(tuple_, s, nullptr)) {
+      if (fin_seq_ < snd_.max) ++stack_.counters_.retrans_segs;
+      snd_.nxt = fin_seq_ + 1;
+      snd_.max = wire::seq_max(snd_.max, snd_.nxt);
+      ack_now_ = false;
+      unacked_segs_ = 0;
+      stack_.wheel_.cancel(delack_timer_);
+      if (!rtx_timer_.scheduled()) arm_rtx(now);
+    }
+  }
+  // Zero window with data waiting and nothing in flight: probe it (§3.8.6.1).
+  if (unsent_bytes() > 0 && snd_.una == snd_.nxt && usable_window() == 0 &&
+      !(rtx_timer_.scheduled() && rtx_mode_ == RtxMode::Persist)) {
+    arm_persist(now);
+  }
+  if (ack_now_) send_ack(now);
+}
+
+bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
+                            time::Instant now) noexcept {
+  OutSegment s;
+  s.seq = seq;
+  s.ack = rcv_.nxt;
+  s.flags = TcpFlag::Ack;
+  const Seq end = seq + len;
+  const Seq data_end = snd_.una + sndbuf_.size();
+  if (end == data_end) s.flags |= TcpFlag::Psh;
+  const bool fin = fin_queued_ && end == fin_seq_;
+  if (fin) s.flags |= TcpFlag::Fin;
+  s.window = window_field();
+  s.options = segment_options(s.flags, now);
+  s.data_offset = static_cast<std::uint32_t>(seq - snd_.una);
+  s.data_len = len;
+  if (!stack_.transmit(tuple_, s, &sndbuf_)) return false;
+
+  const Seq seg_end = end + (fin ? 1u : 0u);
+  if (seq == snd_.nxt) snd_.nxt = seg_end;
+  if (snd_.max < seg_end) {
+    const Seq from = wire::seq_max(seq, snd_.max);
+    if (from < end) stack_.counters_.bytes_out += static_cast<std::uint32_t>(end - from);
+    snd_.max = seg_end;
+  }
+  if (retransmission) {
+    ++stack_.counters_.retrans_segs;
+  } else if (!rtt_timing_ && !ts_ok_) {
+    rtt_timing_ = true;  // time this segment (RFC 6298 §3: one at a time, never a retransmission)
+    rtt_seq_ = seq;
+    rtt_start_ = now;
+  }
+  ack_now_ = false;
+  unacked_segs_ = 0;
+  stack_.wheel_.cancel(delack_timer_);
+  last_tx_ = now;
+  if (!rtx_timer_.scheduled() || rtx_mode_ == RtxMode::Persist) arm_rtx(now);
+  return true;
+}
+
+// RFC 6675 §5 (4)/(C): during SACK recovery, retransmit lost holes while pipe < cwnd.
+void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
+  const std::uint32_t emss = effective_mss();
+  for (int guard = 0; guard < 64; ++guard) {
+    const Seq from = wire::seq_max(high_rxt_, snd_.una);
+    const auto hole = scoreboard_.next_hole(from, emss);
+    const auto len = static_cast<std::uint32_t>(hole.right - hole.left);
+    if (len == 0 || !scoreboard_.is_lost(hole.left, emss)) return;
+    const std::uint32_t flight = bytes_in_flight();
+    const std::uint32_t gone = scoreboard_.sacked_bytes() + scoreboard_.hole_bytes_from(from, snd_.una);
+    const std::uint32_t pipe = flight > gone ? flight - gone : 0;
+    if (pipe + len > cc()->cwnd() && pipe > 0) return;
+    if (!send_data_segment(hole.left, len, true, now)) return;
+    high_rxt_ = hole.right;
+  }
+}
+
+void Tcb::send_syn(time::Instant now) noexcept {
+  const TcpConfig& c = stack_.config();
+  OutSegment s;
+  s.seq = iss_;
+  s.flags = TcpFlag::Syn;
+  if (state_ == TcpState::SynReceived) {
+    s.flags |= TcpFlag::Ack;
+    s.ack = rcv_.nxt;
+  }
+  // The window in a SYN is never scaled (RFC 7323 §2.2).
+  const std::uint32_t wnd = std::min<std::uint32_t>(receive_window(), 0xffff);
+  s.window = static_cast<std::uint16_t>(wnd);
+  if (rcv_.adv < rcv_.nxt + wnd || rcv_.adv == Seq{}) rcv_.adv = rcv_.nxt + wnd;
+  const bool active = state_ == TcpState::SynSent;
+  s.options.mss = rcv_mss_;
+  if (active ? c.window_scaling : ws_ok_) s.options.window_scale = rcv_wscale_;
+  s.options.sack_permitted = active ? c.sack : sack_ok_;
+  if (active ? c.timestamps : ts_ok_) {
+    s.options.timestamps = wire::TcpTimestamps{ts_now(now), active ? 0u : ts_recent_};
+  }
+  if (stack_.transmit(tuple_, s, nullptr)) {
+    snd_.nxt = iss_ + 1;
+    snd_.max = wire::seq_max(snd_.max, snd_.nxt);
+  }
+  if (retries_ == 0) rtt_start_ = now;
+  arm_rtx(now);
+}
+
+void Tcb::send_ack(time::Instant now) noexcept {
+  OutSegment s;
+  s.seq = snd_.nxt;
+  s.ack = rcv_.nxt;
+  s.flags = TcpFlag::Ack;
+  s.window = window_field();
+  s.options = segment_options(s.flags, now);
+  if (stack_.transmit(tuple_, s, nullptr)) {
+    ack_now_ = false;
+    unacked_segs_ = 0;
+    stack_.wheel_.cancel(delack_timer_);
+  }
+}
+
+void Tcb::send_challenge_ack(time::Instant now) noexcept {
+  if (stack_.challenge_ack_allowed(now)) {
+    ++stack_.counters_.challenge_acks;
+    send_ack(now);
+  } else {
+    ++stack_.counters_.challenge_acks_suppressed;
+  }
+}
+
+void Tcb::send_rst_for_abort(time::Instant now) noexcept {
+  OutSegment s;
+  s.seq = snd_.nxt;  // RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>
+  s.ack = rcv_.nxt;
+  s.flags = TcpFlag::Rst | TcpFlag::Ack;
+  if (ts_ok_) s.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+  if (stack_.transmit(tuple_, s, nullptr)) ++stack_.counters_.rsts_out;
+}
+
+void Tcb::schedule_ack(time::Instant now, bool immediate) noexcept {
+  if (immediate) {
+    ack_now_ = true;
+  } else if (!delack_timer_.scheduled()) {
+    stack_.wheel_.schedule(delack_timer_, now + stack_.config().delayed_ack);
+  }
+}
+
+// The application freed receive space: tell the peer when that opens the window by a
+// useful amount (two segments, or half the buffer), RFC 9293 §3.8.6.2.2.
+void Tcb::maybe_window_update(time::Instant now) noexcept {
+  if (!kSynchronized.has(state_) || !kCanReceive.has(state_)) return;
+  const std::uint32_t offered = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
+  const std::uint32_t now_wnd = receive_window();
+  const std::uint32_t step = std::min(stack_.config().recv_buffer / 2, 2u * rcv_mss_);
+  if (now_wnd > offered && now_wnd - offered >= step) send_ack(now);
+}
+
+std::uint32_t Tcb::ts_now(time::Instant now) const noexcept {
+  return stack_.ts_clock(now) + ts_offset_;
+}
+
+// ======================================================================== timers
+
+void Tcb::arm_rtx(time::Instant now) noexcept {
+  rtx_mode_ = RtxMode::Retransmit;
+  stack_.wheel_.schedule(rtx_timer_, now + rtt_.rto());
+}
+
+void Tcb::arm_persist(time::Instant now) noexcept {
+  rtx_mode_ = RtxMode::Persist;
+  // RFC 9293 §3.8.6.1: probe at RTO intervals with exponential back-off, never giving up.
+  stack_.wheel_.schedule(rtx_timer_, now + rtt_.rto());
+}
+
+void Tcb::restart_keepalive(time::Instant now) noexcept {
+  if (!kSynchronized.has(state_) || (state_ == TcpState::FinWait2 && app_closed_)) return;
+  stack_.wheel_.rearm_lazy(keepalive_timer_, now + stack_.config().keepalive_idle);
+}
+
+void Tcb::cancel_timers() noexcept {
+  stack_.wheel_.cancel(rtx_timer_);
+  stack_.wheel_.cancel(delack_timer_);
+  stack_.wheel_.cancel(keepalive_timer_);
+}
+
+void Tcb::on_rtx_timer() noexcept {
+  const time::Instant now = stack_.now_;
+  const TcpConfig& c = stack_.config();
+  TcpCounters& ctr = stack_.counters_;
+  if (rtx_mode_ == RtxMode::Persist) {
+    // Zero-window probe: one byte beyond the window (RFC 9293 §3.8.6.1).
+    if (unsent_bytes() > 0 && usable_window() == 0) {
+      ++ctr.window_probes;
+      OutSegment s;
+      s.seq = snd_.nxt;
+      s.ack = rcv_.nxt;
+      s.flags = TcpFlag::Ack;
+      s.window = window_field();
+      s.options = segment_options(s.flags, now);
+      s.data_offset = static_cast<std::uint32_t>(snd_.nxt - snd_.una);
+      s.data_len = 1;
+      stack_.transmit(tuple_, s, &sndbuf_);
+      rtt_.backoff();
+      arm_persist(now);
+    } else {
+      rtx_mode_ = RtxMode::Retransmit;
+      output(now);
+    }
+    stack_.dispatch(*this);
+    return;
+  }
+  switch (state_) {
+    case TcpState::SynSent:
+    case TcpState::SynReceived: {
+      const std::uint8_t limit = state_ == TcpState::SynSent ? c.syn_retries : c.synack_retries;
+      if (retries_ >= limit) {
+        ++ctr.attempt_fails;
+        ++ctr.timeouts;
+        terminate(CloseReason::TimedOut);  // SYN-SENT → CLOSED on connect timeout
+        break;
+      }
+      ++retries_;
+      ++(state_ == TcpState::SynSent ? ctr.syn_retrans : ctr.synack_retrans);
+      rtt_.backoff();
+      send_syn(now);
+      break;
+    }
+    case TcpState::Closed:
+    case TcpState::Listen:
+    case TcpState::TimeWait:
+      break;
+    default: {
+      if (snd_.una == snd_.max) break;  // nothing outstanding any more
+      if (retries_ >= c.max_retries) {
+        ++ctr.timeouts;
+        terminate(CloseReason::TimedOut);  // RFC 9293 §3.8.3 R2: give up
+        break;
+      }
+      ++ctr.rto_expired;
+      // RFC 5681 §3.1 / RFC 6298 §5.5-5.6: loss window, back off, go back to SND.UNA.
+      if (retries_ == 0) cc()->on_rto(bytes_in_flight(), now);
+      ++retries_;
+      rtt_.backoff();
+      rtt_timing_ = false;
+      in_recovery_ = false;
+      dupacks_ = 0;
+      scoreboard_.clear();  // RFC 2018 §8: SACK information may be reneged after a timeout
+      snd_.recover = snd_.max;  // RFC 6582 §4: no fast retransmit for these old ACKs
+      snd_.nxt = snd_.una;
+      high_rxt_ = snd_.una;
+      // Resend the first segment (or the FIN) now, whatever Nagle or the window say.
+      const std::uint32_t unacked_data = static_cast<std::uint32_t>(
+          wire::seq_min(snd_.max, fin_queued_ ? fin_seq_ : snd_.max) - snd_.una);
+      const std::uint32_t len = std::min({unacked_data, effective_mss(), sndbuf_.size()});
+      if (len > 0) {
+        send_data_segment(snd_.una, len, true, now);
+      } else {
+        output(now);  // only the FIN is outstanding
+      }
+      arm_rtx(now);
+      break;
+    }
+  }
+  stack_.dispatch(*this);
+}
+
+void Tcb::on_delack_timer() noexcept {
+  if (kSynchronized.has(state_) && state_ != TcpState::TimeWait) {
+    ++stack_.counters_.delayed_acks;
+    send_ack(stack_.now_);
+  }
+  stack_.dispatch(*this);
+}
+
+void Tcb::on_keepalive_timer() noexcept {
+  const time::Instant now = stack_.now_;
+  const TcpConfig& c = stack_.config();
+  if (state_ == TcpState::FinWait2 && app_closed_) {
+    terminate(CloseReason::Normal);  // an orphaned FIN-WAIT-2 cannot last for ever
+  } else if (keepalive_ && kSynchronized.has(state_)) {
+    if (now - last_rx_ < c.keepalive_idle) {
+      stack_.wheel_.schedule(keepalive_timer_, last_rx_ + c.keepalive_idle);
+    } else if (probes_ >= c.keepalive_count) {
+      ++stack_.counters_.timeouts;
+      terminate(CloseReason::TimedOut);  // RFC 1122 §4.2.3.6: the peer is gone
+    } else {
+      // A probe: SEG.SEQ = SND.NXT - 1, no data, so the peer must answer with an ACK.
+      ++probes_;
+      ++stack_.counters_.keepalive_probes;
+      OutSegment s;
+      s.seq = snd_.una - 1;
+      s.ack = rcv_.nxt;
+      s.flags = TcpFlag::Ack;
+      s.window = window_field();
+      s.options = segment_options(s.flags, now);
+      stack_.transmit(tuple_, s, nullptr);
+      stack_.wheel_.schedule(keepalive_timer_, now + c.keepalive_interval);
+    }
+  }
+  stack_.dispatch(*this);
+}
+
+// ======================================================================== state changes
+
+void Tcb::set_state(TcpState s) noexcept {
+  if (s == state_) return;
+  if (s == TcpState::Established) ++stack_.counters_.established;
+  state_ = s;
+}
+
+void Tcb::enter_established(time::Instant now) noexcept {
+  set_state(fin_queued_ ? TcpState::FinWait1 : TcpState::Established);
+  cc()->init(effective_mss(), now);
+  last_rx_ = now;
+  if (!passive_) post(kEvConnected);
+  if (keepalive_) restart_keepalive(now);
+}
+
+void Tcb::enter_time_wait(time::Instant now) noexcept {
+  set_state(TcpState::TimeWait);
+  stack_.to_time_wait(*this, now);
+  terminate(CloseReason::Normal);
+}
+
+void Tcb::terminate(CloseReason reason) noexcept {
+  if (terminated_) return;
+  terminated_ = true;
+  cancel_timers();
+  if (state_ != TcpState::TimeWait) set_state(TcpState::Closed);
+  close_reason_ = reason;
+  sndbuf_.clear();
+  post(kEvClosed);
+  stack_.release(*this);
+}
+
+// ======================================================================== application API
+
+std::uint32_t Tcb::send_space() const noexcept {
+  if (!kCanSend.has(state_) || fin_queued_) return 0;
+  const std::uint32_t limit = stack_.config().send_buffer;
+  return sndbuf_.size() < limit ? limit - sndbuf_.size() : 0;
+}
+
+std::uint32_t Tcb::send(std::span<const std::uint8_t> bytes) noexcept {
+  const std::uint32_t space = send_space();
+  const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(bytes.size(), space));
+  std::uint32_t n = 0;
+  if (want > 0) n = sndbuf_.append_copy(bytes.first(want), stack_.res_.pool);
+  if (n < bytes.size()) want_writable_ = true;
+  if (n > 0) output(stack_.now_);
+  stack_.dispatch(*this);
+  return n;
+}
+
+bool Tcb::send(rte_mbuf* chain) noexcept {
+  if (chain == nullptr) return true;
+  if (rte_pktmbuf_pkt_len(chain) > send_space()) {
+    want_writable_ = true;
+    return false;
+  }
+  sndbuf_.append_mbuf(chain);
+  output(stack_.now_);
+  stack_.dispatch(*this);
+  return true;
+}
+
+std::uint32_t Tcb::read(std::span<std::uint8_t> dst) noexcept {
+  const std::uint32_t n = rcvbuf_.read(dst);
+  if (n > 0) maybe_window_update(stack_.now_);
+  stack_.dispatch(*this);
+  return n;
+}
+
+void Tcb::consume(std::uint32_t n) noexcept {
+  rcvbuf_.consume(std::min(n, rcvbuf_.readable()));
+  maybe_window_update(stack_.now_);
+  stack_.dispatch(*this);
+}
+
+void Tcb::shutdown() noexcept {
+  const Seq data_base = snd_.una == iss_ ? iss_ + 1 : snd_.una;
+  switch (state_) {
+    case TcpState::SynSent:
+      terminate(CloseReason::Normal);  // §3.10.4: SYN-SENT: delete the TCB
+      break;
+    case TcpState::SynReceived:
+    case TcpState::Established:
+      fin_queued_ = true;
+      fin_seq_ = data_base + sndbuf_.size();
+      set_state(TcpState::FinWait1);  // close: → FIN-WAIT-1 (from SYN-RECEIVED too)
+      output(stack_.now_);
+      break;
+    case TcpState::CloseWait:
+      fin_queued_ = true;
+      fin_seq_ = data_base + sndbuf_.size();
+      set_state(TcpState::LastAck);  // CLOSE-WAIT + close → LAST-ACK
+      output(stack_.now_);
+      break;
+    default:
+      break;  // already closing
+  }
+  stack_.dispatch(*this);
+}
+
+void Tcb::close() noexcept {
+  if (terminated_) return;
+  app_closed_ = true;
+  if (rcvbuf_.readable() > 0 && kSynchronized.has(state_)) {
+    abort();  // RFC 2525 §2.17: unread data is lost, so say so with a RST
+    return;
+  }
+  if (state_ == TcpState::FinWait2) {
+    stack_.wheel_.schedule(keepalive_timer_, stack_.now_ + stack_.config().orphan_fin_wait2);
+  }
+  shutdown();
+}
+
+void Tcb::abort() noexcept {
+  if (terminated_) return;
+  if (kSynchronized.has(state_) || state_ == TcpState::SynReceived) send_rst_for_abort(stack_.now_);
+  terminate(CloseReason::Aborted);
+  stack_.dispatch(*this);
+}
+
+void Tcb::set_handler(TcpHandler* h) noexcept {
+  handler_ = h;
+  if (h != nullptr && rcvbuf_.readable() > 0) post(kEvData);
+  stack_.dispatch(*this);  // events that waited for a handler (an accepted connection's)
+}
+
+void Tcb::set_no_delay(bool on) noexcept {
+  no_delay_ = on;
+  if (on && kSynchronized.has(state_)) {
+    output(stack_.now_);
+    stack_.dispatch(*this);
+  }
+}
+
+void Tcb::set_keepalive(bool on) noexcept {
+  keepalive_ = on;
+  if (on) {
+    restart_keepalive(stack_.now_);
+  } else if (!(state_ == TcpState::FinWait2 && app_closed_)) {
+    stack_.wheel_.cancel(keepalive_timer_);
+  }
+}
+
+}  // namespace sluice::tcp

@@ -1,0 +1,283 @@
+// Tcb: one TCP connection — the transmission control block of RFC 9293 §3.3.1 and the
+// state machine that drives it (§3.10). Sans-I/O: segments arrive through
+// TcpStack::input(), leave through TcpStack's transmit path, time comes from the stack's
+// timer wheel; the application talks to it through the methods below and hears back
+// through TcpHandler (tcp_handler.hpp).
+//
+// Implements: RFC 9293 (states, handshake, close, half-close, simultaneous open and
+// close, segment arrival §3.10.7, Nagle and SWS avoidance §3.7.4/§3.8.6), RFC 5961
+// (RST/SYN/ACK validation, challenge ACKs), RFC 7323 (window scale, timestamps, PAWS),
+// RFC 2018 + RFC 6675 (SACK and SACK-based recovery), RFC 5681 + RFC 6582 (fast
+// retransmit, NewReno), RFC 6298 (RTO), RFC 1122 §4.2.3.6 (keepalive).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include <boost/intrusive/list_hook.hpp>
+#include <boost/intrusive/unordered_set_hook.hpp>
+
+#include "tcp/cc/cc_factory.hpp"
+#include "tcp/four_tuple.hpp"
+#include "tcp/receive_buffer.hpp"
+#include "tcp/rtt_estimator.hpp"
+#include "tcp/sack_scoreboard.hpp"
+#include "tcp/send_buffer.hpp"
+#include "tcp/tcp_handler.hpp"
+#include "tcp/tcp_state.hpp"
+#include "time/timer.hpp"
+#include "wire/seq.hpp"
+#include "wire/tcp.hpp"
+
+struct rte_mbuf;
+
+namespace sluice::tcp {
+
+class TcpStack;
+class Listener;
+struct InSegment;
+
+class Tcb {
+ public:
+  using Seq = wire::Seq;
+
+  Tcb(TcpStack& stack, const FourTuple& tuple) noexcept;
+  ~Tcb();
+  Tcb(const Tcb&) = delete;
+  Tcb& operator=(const Tcb&) = delete;
+
+  // ---------------------------------------------------------------- application API
+  /// Queues bytes to send (copied once into mbufs). Returns how many were taken: fewer
+  /// than asked when the send buffer is full (on_writable() follows when space frees up)
+  /// or the connection can no longer send (0).
+  std::uint32_t send(std::span<const std::uint8_t> bytes) noexcept;
+  /// Queues an mbuf chain to send without copying; ownership passes to the connection.
+  /// Returns false (and frees nothing: the caller keeps the chain) if it does not fit.
+  bool send(rte_mbuf* chain) noexcept;
+  /// Bytes send() would accept now.
+  [[nodiscard]] std::uint32_t send_space() const noexcept;
+
+  /// In-order bytes ready to read.
+  [[nodiscard]] std::uint32_t readable() const noexcept { return rcvbuf_.readable(); }
+  /// Copies up to dst.size() bytes out and frees them; returns the count.
+  std::uint32_t read(std::span<std::uint8_t> dst) noexcept;
+  /// Zero-copy reading: the first mbuf of readable data (walk ->next), then consume().
+  [[nodiscard]] const rte_mbuf* peek() const noexcept { return rcvbuf_.front(); }
+  void consume(std::uint32_t n) noexcept;
+
+  /// Half-close: no more data will be sent; FIN follows the queued data (RFC 9293
+  /// §3.10.4). ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK, SYN-RECEIVED →
+  /// FIN-WAIT-1, SYN-SENT → CLOSED. Receiving continues.
+  void shutdown() noexcept;
+  /// shutdown(), and the application will read no more: data still arriving is
+  /// discarded (counted), and a FIN-WAIT-2 that lasts too long is ended. If unread data
+  /// is pending, the connection is reset instead, as RFC 2525 §2.17 recommends.
+  void close() noexcept;
+  /// Sends RST (when synchronized) and ends the connection at once (RFC 9293 §3.10.5).
+  void abort() noexcept;
+
+  /// Sets who hears this connection's events; events that arrived before (an accepted
+  /// connection's data, say) are delivered now.
+  void set_handler(TcpHandler* h) noexcept;
+  [[nodiscard]] TcpHandler* handler() const noexcept { return handler_; }
+  void set_user_data(void* p) noexcept { user_ = p; }
+  [[nodiscard]] void* user_data() const noexcept { return user_; }
+  /// Nagle off (true) or on (false) for this connection (RFC 9293 §3.7.4).
+  void set_no_delay(bool on) noexcept;
+  /// Keepalive on or off with the stack's idle/interval/count (RFC 1122 §4.2.3.6).
+  void set_keepalive(bool on) noexcept;
+
+  // ---------------------------------------------------------------- observation
+  [[nodiscard]] TcpState state() const noexcept { return state_; }
+  [[nodiscard]] const FourTuple& tuple() const noexcept { return tuple_; }
+  [[nodiscard]] Seq snd_una() const noexcept { return snd_.una; }
+  [[nodiscard]] Seq snd_nxt() const noexcept { return snd_.nxt; }
+  [[nodiscard]] std::uint32_t snd_wnd() const noexcept { return snd_.wnd; }
+  [[nodiscard]] Seq rcv_nxt() const noexcept { return rcv_.nxt; }
+  [[nodiscard]] std::uint32_t rcv_wnd() const noexcept { return receive_window(); }
+  [[nodiscard]] Seq iss() const noexcept { return iss_; }
+  [[nodiscard]] Seq irs() const noexcept { return irs_; }
+  /// Largest payload we put in a segment (peer's MSS, less options we always send).
+  [[nodiscard]] std::uint16_t send_mss() const noexcept { return snd_mss_; }
+  [[nodiscard]] std::uint8_t snd_wscale() const noexcept { return snd_wscale_; }
+  [[nodiscard]] std::uint8_t rcv_wscale() const noexcept { return rcv_wscale_; }
+  [[nodiscard]] bool timestamps_on() const noexcept { return ts_ok_; }
+  [[nodiscard]] bool sack_on() const noexcept { return sack_ok_; }
+  [[nodiscard]] std::uint32_t cwnd() const noexcept { return cc()->cwnd(); }
+  [[nodiscard]] std::uint32_t ssthresh() const noexcept { return cc()->ssthresh(); }
+  [[nodiscard]] time::Duration rto() const noexcept { return rtt_.rto(); }
+  [[nodiscard]] const RttEstimator& rtt() const noexcept { return rtt_; }
+  [[nodiscard]] std::uint32_t bytes_in_flight() const noexcept;
+  [[nodiscard]] std::uint32_t unsent_bytes() const noexcept;
+  [[nodiscard]] bool in_recovery() const noexcept { return in_recovery_; }
+  [[nodiscard]] bool retransmit_timer_armed() const noexcept { return rtx_timer_.scheduled(); }
+  [[nodiscard]] bool delayed_ack_pending() const noexcept { return delack_timer_.scheduled(); }
+  [[nodiscard]] std::uint32_t send_buffered() const noexcept { return sndbuf_.size(); }
+  [[nodiscard]] Listener* listener() const noexcept { return listener_; }
+
+ private:
+  friend class TcpStack;
+  friend class Listener;
+
+  // Events for the application, gathered while a segment or timer is processed and
+  // delivered by TcpStack once it is done (tcp_handler.hpp explains why).
+  enum Event : std::uint8_t {
+    kEvConnected = 1,
+    kEvData = 2,
+    kEvWritable = 4,
+    kEvPeerClosed = 8,
+    kEvClosed = 16,
+  };
+  enum class RtxMode : std::uint8_t { Retransmit, Persist };
+
+  // --- opening (called by TcpStack / Listener) ---
+  void open_active(Seq iss, time::Instant now) noexcept;
+  void open_passive(const InSegment& syn, Seq iss, time::Instant now) noexcept;
+  void open_from_cookie(const InSegment& ack, Seq iss, std::uint16_t mss, std::uint8_t wscale,
+                        bool sack, bool ts, time::Instant now) noexcept;
+
+  // --- segment arrival (RFC 9293 §3.10.7) ---
+  void input(InSegment& seg, time::Instant now) noexcept;
+  void input_syn_sent(InSegment& seg, time::Instant now) noexcept;
+  bool check_sequence(const InSegment& seg, time::Instant now) noexcept;    // first
+  bool check_rst(const InSegment& seg) noexcept;                            // second
+  bool check_syn(const InSegment& seg) noexcept;                            // fourth
+  bool check_ack(InSegment& seg, time::Instant now) noexcept;               // fifth
+  void process_text(InSegment& seg) noexcept;                               // seventh
+  void process_fin(time::Instant now) noexcept;                             // eighth
+  void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
+  void process_dup_ack(const InSegment& seg, time::Instant now) noexcept;
+  void update_send_window(const InSegment& seg) noexcept;
+  void take_options(const wire::TcpOptions& o, bool syn_ack) noexcept;
+
+  // --- output ---
+  void output(time::Instant now) noexcept;
+  bool send_data_segment(Seq seq, std::uint32_t len, bool retransmission, time::Instant now) noexcept;
+  void send_syn(time::Instant now) noexcept;       // SYN or SYN-ACK, by state
+  void send_ack(time::Instant now) noexcept;
+  void send_challenge_ack(time::Instant now) noexcept;
+  void send_rst_for_abort(time::Instant now) noexcept;
+  void retransmit_in_recovery(time::Instant now) noexcept;
+  void schedule_ack(time::Instant now, bool immediate) noexcept;
+  void maybe_window_update(time::Instant now) noexcept;
+  [[nodiscard]] std::uint32_t receive_window() const noexcept;
+  [[nodiscard]] std::uint16_t window_field() noexcept;
+  [[nodiscard]] std::uint32_t effective_mss() const noexcept;
+  [[nodiscard]] std::uint32_t usable_window() const noexcept;
+  [[nodiscard]] wire::TcpOptions segment_options(std::uint8_t flags, time::Instant now) const noexcept;
+
+  // --- timers ---
+  void on_rtx_timer() noexcept;
+  void on_delack_timer() noexcept;
+  void on_keepalive_timer() noexcept;
+  void arm_rtx(time::Instant now) noexcept;
+  void arm_persist(time::Instant now) noexcept;
+  void restart_keepalive(time::Instant now) noexcept;
+  void cancel_timers() noexcept;
+
+  // --- state changes ---
+  /// The one place state_ changes: counts, and queues the application events.
+  void set_state(TcpState s) noexcept;
+  void enter_established(time::Instant now) noexcept;
+  void enter_time_wait(time::Instant now) noexcept;
+  /// Ends the connection: CLOSED, timers off, buffers freed, on_closed(reason) queued.
+  void terminate(CloseReason reason) noexcept;
+  void post(Event e) noexcept { events_ |= e; }
+
+  [[nodiscard]] CongestionControl* cc() noexcept { return cc_.get(); }
+  [[nodiscard]] const CongestionControl* cc() const noexcept { return cc_.get(); }
+  [[nodiscard]] bool fin_acked() const noexcept { return fin_queued_ && snd_.una == fin_seq_ + 1; }
+  [[nodiscard]] std::uint32_t ts_now(time::Instant now) const noexcept;
+
+ public:
+  // Intrusive hooks (public for Boost.Intrusive's member_hook; not part of the API).
+  boost::intrusive::unordered_set_member_hook<> table_hook_;
+  boost::intrusive::list_member_hook<> queue_hook_;  ///< listener's SYN or accept queue
+
+ private:
+  TcpStack& stack_;
+  Listener* listener_ = nullptr;  ///< while embryonic or waiting in the accept queue
+  TcpHandler* handler_ = nullptr;
+  void* user_ = nullptr;
+  FourTuple tuple_;
+  TcpState state_ = TcpState::Closed;
+
+  // RFC 9293 §3.3.1 send sequence variables, plus SND.MAX (highest sent; SND.NXT goes
+  // back to SND.UNA on RTO), the end of queued data and RFC 6582's recover.
+  struct {
+    Seq una, nxt, max, wl1, wl2, recover;
+    std::uint32_t wnd = 0;      ///< scaled
+    std::uint32_t max_wnd = 0;  ///< largest window seen (RFC 5961 §5.2 MAX.SND.WND, SWS)
+  } snd_;
+  struct {
+    Seq nxt;
+    Seq adv;  ///< right edge last advertised: never moved left (RFC 9293 §3.8.6.2.2)
+  } rcv_;
+  Seq iss_, irs_;
+  Seq fin_seq_;       ///< sequence number of our FIN, once queued
+  Seq peer_fin_seq_;  ///< sequence number of the peer's FIN, once seen (maybe out of order)
+  Seq high_rxt_;      ///< RFC 6675 HighRxt
+  Seq rtt_seq_;       ///< segment being timed (Karn: never a retransmitted one)
+  time::Instant rtt_start_{};
+  time::Instant last_rx_{};  ///< last segment received (keepalive idle)
+  time::Instant last_tx_{};  ///< last data sent (RFC 5681 §4.1 restart after idle)
+
+  std::uint32_t ts_recent_ = 0;   ///< RFC 7323 TS.Recent
+  std::uint32_t ts_offset_ = 0;   ///< per-connection random TSval offset (RFC 7323 §5.4)
+  std::uint16_t snd_mss_ = 536;   ///< peer's MSS (RFC 9293 §3.7.1), before options
+  std::uint16_t rcv_mss_ = 536;   ///< ours
+  std::uint8_t snd_wscale_ = 0;
+  std::uint8_t rcv_wscale_ = 0;
+  std::uint8_t dupacks_ = 0;
+  std::uint8_t retries_ = 0;       ///< consecutive expiries of the retransmission timer
+  std::uint8_t probes_ = 0;        ///< keepalive probes unanswered
+  std::uint8_t unacked_segs_ = 0;  ///< full segments received since our last ACK
+  std::uint8_t events_ = 0;
+  RtxMode rtx_mode_ = RtxMode::Retransmit;
+  CloseReason close_reason_ = CloseReason::Normal;
+
+  bool ts_ok_ : 1 = false;          ///< timestamps negotiated
+  bool sack_ok_ : 1 = false;        ///< SACK negotiated
+  bool ws_ok_ : 1 = false;          ///< window scaling negotiated
+  bool no_delay_ : 1 = false;
+  bool keepalive_ : 1 = false;
+  bool fin_queued_ : 1 = false;     ///< shutdown() called: FIN at fin_seq_
+  bool peer_fin_ : 1 = false;       ///< the peer's FIN has been seen (maybe out of order)
+  bool app_closed_ : 1 = false;     ///< close(): the application reads no more
+  bool ack_now_ : 1 = false;        ///< an ACK must go out before output() returns
+  bool in_recovery_ : 1 = false;
+  bool rtt_timing_ : 1 = false;
+  bool want_writable_ : 1 = false;  ///< send() was short: tell the app when space frees
+  bool passive_ : 1 = false;        ///< opened by a listener (SYN-RECEIVED → LISTEN on RST)
+  bool released_ : 1 = false;       ///< the stack has unlinked it and will destroy it
+  bool in_dispatch_ : 1 = false;    ///< TcpStack::dispatch is delivering its events
+  bool in_accept_q_ : 1 = false;    ///< queue_hook_ is in the listener's accept queue
+  bool terminated_ : 1 = false;     ///< terminate() ran: on_closed is queued
+
+  RttEstimator rtt_;
+  CcStorage cc_;
+  SackScoreboard scoreboard_;
+  SendBuffer sndbuf_;
+  ReceiveBuffer rcvbuf_;
+  time::Timer rtx_timer_;      ///< retransmission, SYN/SYN-ACK retry, or persist (rtx_mode_)
+  time::Timer delack_timer_;
+  time::Timer keepalive_timer_;  ///< keepalive, or the orphaned FIN-WAIT-2 limit
+};
+
+/// An arrived segment, parsed by lib/wire, as TCP input sees it.
+struct InSegment {
+  rte_mbuf* mbuf;                 ///< the whole frame; TCP owns it from input() on
+  const wire::TcpHeader& th;
+  std::uint32_t payload_offset;   ///< from the start of mbuf's data
+  std::uint32_t payload_len;
+  FourTuple tuple;                ///< from the receiver's point of view (local = dst)
+
+  /// SEG.LEN of RFC 9293: payload plus one for SYN and for FIN.
+  [[nodiscard]] std::uint32_t seg_len() const noexcept {
+    return payload_len + (th.has(wire::TcpFlag::Syn) ? 1u : 0u) +
+           (th.has(wire::TcpFlag::Fin) ? 1u : 0u);
+  }
+  [[nodiscard]] bool has(std::uint8_t f) const noexcept { return th.has(f); }
+};
+
+}  // namespace sluice::tcp
