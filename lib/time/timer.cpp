@@ -1,0 +1,15 @@
+// Timer's destructor: a timer destroyed while scheduled is cancelled through its wheel, so
+// the wheel's count and slot bitmaps stay exact.
+#include "time/timer.hpp"
+
+#include "time/timer_wheel.hpp"
+
+namespace sluice::time {
+
+Timer::~Timer() {
+  if (scheduled()) {
+    wheel_->cancel(*this);
+  }
+}
+
+}  // namespace sluice::time
