@@ -158,6 +158,28 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
     send_syn(now);
     return;
   }
+  // Simultaneous open, RFC 9293 Figure 8 line 6: the peer's SYN,ACK repeats the SYN we hold
+  // (so it would fail the sequence test) and acknowledges ours: the handshake is complete.
+  if (!passive_ && snd_.una == iss_ && seg.th.seq == irs_ && seg.has(TcpFlag::Syn) &&
+      seg.has(TcpFlag::Ack) && !seg.has(TcpFlag::Rst) &&
+      (state_ == TcpState::SynReceived || state_ == TcpState::FinWait1)) {
+    if (!(iss_ < seg.th.ack && seg.th.ack <= snd_.max)) {
+      stack_.send_reset_for(seg);  // <SEQ=SEG.ACK><CTL=RST>
+      stack_.counters_.drop(TcpDrop::SynSentBadAck);
+      return;
+    }
+    if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);
+    snd_.una = iss_ + 1;
+    retries_ = 0;
+    stack_.wheel_.cancel(rtx_timer_);
+    snd_.wnd = seg.th.window;  // a SYN's window is never scaled (RFC 7323 §2.2)
+    snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+    snd_.wl1 = seg.th.seq;
+    snd_.wl2 = seg.th.ack;
+    enter_established(now);  // SYN-RECEIVED → ESTABLISHED (FIN-WAIT-1 if closed meanwhile)
+    output(now);
+    return;
+  }
 
   if (!check_sequence(seg, now)) return;  // first
   if (seg.has(TcpFlag::Rst)) {           // second
@@ -648,8 +670,11 @@ std::uint32_t Tcb::usable_window() const noexcept {
 }
 
 void Tcb::output(time::Instant now) noexcept {
-  if (state_ == TcpState::SynSent || state_ == TcpState::SynReceived || snd_.una == iss_ ||
-      state_ == TcpState::Closed) {
+  // Closed in SYN-RECEIVED with nothing queued: the FIN goes before the SYN is
+  // acknowledged (RFC 9293 §3.10.4); nothing else can (unsent_bytes() is 0).
+  const bool fin_before_synack = state_ == TcpState::FinWait1 && snd_.una == iss_;
+  if ((state_ == TcpState::SynSent || state_ == TcpState::SynReceived || snd_.una == iss_ ||
+       state_ == TcpState::Closed) && !fin_before_synack) {
     if (ack_now_ && state_ != TcpState::SynSent && state_ != TcpState::Closed) send_ack(now);
     return;
   }
@@ -773,7 +798,7 @@ void Tcb::send_syn(time::Instant now) noexcept {
   OutSegment s;
   s.seq = iss_;
   s.flags = TcpFlag::Syn;
-  if (state_ == TcpState::SynReceived) {
+  if (state_ != TcpState::SynSent) {  // SYN-RECEIVED, or FIN-WAIT-1 closed from there
     s.flags |= TcpFlag::Ack;
     s.ack = rcv_.nxt;
   }
@@ -900,7 +925,10 @@ void Tcb::on_rtx_timer() noexcept {
     stack_.dispatch(*this);
     return;
   }
-  switch (state_) {
+  // FIN-WAIT-1 entered from SYN-RECEIVED: our SYN is still unacknowledged, so the SYN,ACK
+  // is what goes again (then the FIN), under the SYN-ACK retry limit.
+  const bool syn_pending = state_ == TcpState::FinWait1 && snd_.una == iss_;
+  switch (syn_pending ? TcpState::SynReceived : state_) {
     case TcpState::SynSent:
     case TcpState::SynReceived: {
       const std::uint8_t limit = state_ == TcpState::SynSent ? c.syn_retries : c.synack_retries;
@@ -914,6 +942,7 @@ void Tcb::on_rtx_timer() noexcept {
       ++(state_ == TcpState::SynSent ? ctr.syn_retrans : ctr.synack_retrans);
       rtt_.backoff();
       send_syn(now);
+      if (syn_pending) output(now);  // the FIN after the SYN,ACK
       break;
     }
     case TcpState::Closed:
