@@ -197,11 +197,17 @@ void TcpStack::input_time_wait(TimeWaitRecord& tw, InSegment& seg, time::Instant
   const wire::TcpHeader& th = seg.th;
   const bool has_ts = th.options.timestamps.has_value();
   if (th.has(TcpFlag::Syn) && !th.has(TcpFlag::Ack) && !th.has(TcpFlag::Rst)) {
-    // RFC 6191 §2: a new incarnation is acceptable when its timestamp is newer than the
-    // last one seen or, without timestamps, when its ISN is above the old RCV.NXT.
-    const bool newer = tw.ts_ok && has_ts
-                           ? static_cast<std::int32_t>(th.options.timestamps->tsval - tw.ts_recent) > 0
-                           : tw.rcv_nxt < th.seq;
+    // RFC 6191 §2: a new incarnation is acceptable when timestamps are on for both and its
+    // TSval is newer, or equal with a higher sequence number; when timestamps were on and
+    // will be off; when they are off for both and its ISN is above the old RCV.NXT.
+    const bool new_ts = config_.timestamps && has_ts;
+    bool newer;
+    if (tw.ts_ok && new_ts) {
+      const auto d = static_cast<std::int32_t>(th.options.timestamps->tsval - tw.ts_recent);
+      newer = d > 0 || (d == 0 && tw.rcv_nxt < th.seq);
+    } else {
+      newer = tw.ts_ok || tw.rcv_nxt < th.seq;
+    }
     Listener* l = find_listener(seg.tuple.local_ip, seg.tuple.local_port);
     if (newer && l != nullptr) {
       const Seq floor = tw.snd_nxt + 65536;
