@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive/unordered_set.hpp>
@@ -107,6 +108,16 @@ class TcpStack {
   /// State of a 4-tuple: a connection's, TimeWait for a TIME-WAIT record, else Closed.
   [[nodiscard]] TcpState state_of(const FourTuple& t) noexcept;
   [[nodiscard]] std::size_t connection_count() const noexcept { return tcbs_.live(); }
+  /// Calls f(Tcb&) for every connection in the table (f may close or abort it). Cold path.
+  template <class F>
+  void for_each_connection(F&& f) {
+    std::vector<Tcb*> all;
+    all.reserve(tcb_table_.size());
+    for (Tcb& t : tcb_table_) all.push_back(&t);
+    for (Tcb* t : all) {
+      if (find(t->tuple()) == t) f(*t);  // skip any that an earlier call ended
+    }
+  }
   [[nodiscard]] std::size_t time_wait_count() const noexcept { return tw_table_.size(); }
   [[nodiscard]] std::size_t tcb_size() const noexcept { return sizeof(Tcb); }
   [[nodiscard]] time::TimerWheel& timers() noexcept { return wheel_; }

@@ -1,0 +1,82 @@
+// ArpCache: IPv4 → Ethernet address resolution for one engine (RFC 826), with entries
+// that expire, a few packets held per address while it resolves, and requests rate-
+// limited to one per address per second.
+//
+// Fixed size, open addressing with linear probing, no allocation after construction: an
+// appliance talks to few next hops (the gateway, a handful of on-link peers), and a miss
+// on a full table only costs an ARP request. One entry remembers the last hit, so the
+// common case — every segment to the same gateway — is one compare.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "time/clock.hpp"
+#include "wire/ipv4_addr.hpp"
+#include "wire/mac_addr.hpp"
+
+struct rte_mbuf;
+
+namespace sluice::engine {
+
+class ArpCache {
+ public:
+  static constexpr std::size_t kSlots = 256;
+  static constexpr std::size_t kHeldPerEntry = 8;
+  static constexpr time::Duration kLifetime = std::chrono::seconds(60);
+  static constexpr time::Duration kRetry = std::chrono::seconds(1);
+
+  ArpCache() noexcept = default;
+  ~ArpCache();
+  ArpCache(const ArpCache&) = delete;
+  ArpCache& operator=(const ArpCache&) = delete;
+
+  /// The address of `ip` if known and fresh.
+  [[nodiscard]] std::optional<wire::MacAddr> lookup(wire::Ipv4Addr ip, time::Instant now) noexcept;
+
+  /// Learns (or refreshes) ip → mac. Packets held for ip are handed to `release` (in order).
+  template <class F>
+  void learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, time::Instant now, F&& release) noexcept {
+    Entry* e = find_or_claim(ip, now);
+    if (e == nullptr) return;
+    e->mac = mac;
+    e->resolved = true;
+    e->expires = now + kLifetime;
+    for (std::uint8_t i = 0; i < e->held; ++i) release(e->pending[i], mac);
+    e->held = 0;
+  }
+
+  /// Holds m until ip resolves. Returns false (caller frees m) when the entry is full or
+  /// the table has no room. `should_request` is set when an ARP request is due.
+  bool hold(wire::Ipv4Addr ip, rte_mbuf* m, time::Instant now, bool& should_request) noexcept;
+
+  /// Frees held packets of entries that never resolved (call now and then). Returns the
+  /// number of packets dropped.
+  std::size_t expire(time::Instant now) noexcept;
+
+  [[nodiscard]] std::size_t size() const noexcept;
+
+ private:
+  struct Entry {
+    wire::Ipv4Addr ip{};
+    wire::MacAddr mac{};
+    time::Instant expires{};        ///< resolved: until then; pending: give up then
+    time::Instant last_request{};
+    std::array<rte_mbuf*, kHeldPerEntry> pending{};
+    std::uint8_t held = 0;
+    bool used = false;
+    bool resolved = false;
+  };
+
+  Entry* find(wire::Ipv4Addr ip) noexcept;
+  Entry* find_or_claim(wire::Ipv4Addr ip, time::Instant now) noexcept;
+  static std::size_t slot_of(wire::Ipv4Addr ip) noexcept {
+    return (ip.value * 2654435761u) >> 24;  // Fibonacci hashing to 8 bits
+  }
+
+  std::array<Entry, kSlots> table_{};
+  Entry* last_ = nullptr;
+};
+
+}  // namespace sluice::engine

@@ -1,0 +1,284 @@
+// The per-core poll loop: receive, validate, ARP (RFC 826), ICMP echo (RFC 792), TCP,
+// and the Ethernet framing of what TCP sends.
+#include "engine/engine.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "wire/bytes.hpp"
+
+namespace sluice::engine {
+
+using namespace std::chrono_literals;
+
+Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone_pool,
+               const time::Clock& clock, const tcp::SipHash::Key& secret)
+    : config_(config), pool_(pool), clock_(clock), now_(clock.now()), next_arp_expiry_(now_ + 1s) {
+  tcp::StackResources res;
+  res.pool = pool;
+  res.clone_pool = clone_pool;
+  res.tx_checksum_offload = config.tx_checksum_offload;
+  res.link_headroom = wire::EthernetHeader::kSize;
+  res.secret = secret;
+  tcp_ = std::make_unique<tcp::TcpStack>(config.tcp, res, tcp::TxSink{&Engine::tcp_sink, this}, now_);
+}
+
+Engine::~Engine() {
+  tcp_.reset();
+  for (std::uint16_t i = 0; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
+  tx_count_ = 0;
+}
+
+std::uint16_t Engine::poll() noexcept {
+  now_ = clock_.now();
+  std::array<rte_mbuf*, 256> rx;
+  const std::uint16_t n = rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
+                                           std::min<std::uint16_t>(config_.burst, 256));
+  for (std::uint16_t i = 0; i < n; ++i) receive(rx[i]);
+  if (now_ >= tcp_->next_deadline()) tcp_->advance(now_);
+  tcp_->flush();
+  if (now_ >= next_arp_expiry_) {
+    counters_.arp_held_dropped += arp_.expire(now_);
+    next_arp_expiry_ = now_ + 1s;
+  }
+  flush_tx();
+  return n;
+}
+
+void Engine::receive(rte_mbuf* m) noexcept {
+  ++counters_.rx_packets;
+  counters_.rx_bytes += rte_pktmbuf_pkt_len(m);
+  if (m->nb_segs > 1) {
+    ++counters_.multi_segment;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  wire::ParseOptions opts;
+  if (config_.rx_checksum_offload) {
+    // Trust the NIC only for what it says it verified and found good.
+    opts.verify_ipv4_checksum =
+        (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    opts.verify_l4_checksum =
+        (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  }
+  const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*),
+                                            rte_pktmbuf_data_len(m));
+  if (auto r = wire::parse_frame_into(frame, pf_, opts); !r.ok()) {
+    ++counters_.parse_errors[static_cast<std::size_t>(r.error())];
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // af_packet and tap deliver everything on the wire: keep what is addressed to us.
+  if (pf_.eth.dst != config_.mac && !pf_.eth.dst.is_broadcast()) {
+    ++counters_.not_for_us;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (pf_.kind == wire::FrameKind::Arp) {
+    handle_arp(pf_, m);
+    return;
+  }
+  if (pf_.kind == wire::FrameKind::Ipv6) {
+    ++counters_.unsupported;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (pf_.ip.dst != config_.addr) {
+    ++counters_.not_for_us;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (pf_.ip.is_fragment()) {
+    ++counters_.ip_fragments;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (pf_.ip.has_options()) {
+    ++counters_.ip_options;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  switch (pf_.kind) {
+    case wire::FrameKind::Ipv4Tcp:
+      tcp_->input(m, pf_.ip, pf_.tcp, pf_.payload_offset, now_);
+      return;
+    case wire::FrameKind::Ipv4Icmp:
+      handle_icmp(pf_, m);
+      return;
+    default:
+      ++counters_.unsupported;
+      rte_pktmbuf_free(m);
+      return;
+  }
+}
+
+// RFC 826 "Packet Reception": update a known sender; if we are the target, add the
+// sender; answer requests for our address.
+void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
+  const wire::ArpPacket& a = pf.arp;
+  (a.is_request() ? counters_.arp_requests_in : counters_.arp_replies_in)++;
+  const bool for_us = a.tpa == config_.addr;
+  if (!a.spa.is_unspecified() && a.spa != config_.addr &&
+      (for_us || arp_.lookup(a.spa, now_).has_value())) {
+    arp_.learn(a.spa, a.sha, now_, [this](rte_mbuf* held, const wire::MacAddr& mac) {
+      frame_and_send(held, mac);
+    });
+  }
+  if (for_us && a.is_request()) {
+    send_arp(wire::ArpPacket::kOpReply, a.sha, a.spa, a.sha);
+    ++counters_.arp_replies_out;
+  }
+  rte_pktmbuf_free(m);
+}
+
+void Engine::handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
+  if (pf.icmp.type != wire::IcmpType::EchoRequest || pf.icmp.code != 0) {
+    ++counters_.unsupported;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  rte_mbuf* r = rte_pktmbuf_alloc(pool_);
+  if (r == nullptr) {
+    ++counters_.no_mbuf;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  wire::EthernetHeader eth{};
+  eth.dst = pf.eth.src;
+  eth.src = config_.mac;
+  wire::Ipv4Header ip{};
+  ip.ttl = 64;
+  ip.src = config_.addr;
+  ip.dst = pf.ip.src;
+  wire::IcmpEcho echo{};
+  echo.type = wire::IcmpType::EchoReply;
+  echo.id = pf.icmp.id;
+  echo.seq = pf.icmp.seq;
+  echo.payload = pf.icmp.payload;  // views into m, which lives until the copy is made
+  const std::size_t len = 14 + 20 + echo.emit_len();
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(r, static_cast<std::uint16_t>(len)));
+  if (p == nullptr || wire::build_icmp_echo_frame({p, len}, eth, ip, echo) == 0) {
+    ++counters_.no_mbuf;
+    rte_pktmbuf_free(r);
+  } else {
+    ++counters_.icmp_echo_replies;
+    enqueue_tx(r);
+  }
+  rte_pktmbuf_free(m);
+}
+
+void Engine::send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
+                      const wire::MacAddr& eth_dst) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    ++counters_.no_mbuf;
+    return;
+  }
+  constexpr std::size_t kMinFrame = 60;  // Ethernet minimum without FCS; af_packet won't pad
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, kMinFrame));
+  std::memset(p, 0, kMinFrame);
+  wire::EthernetHeader eth{};
+  eth.dst = eth_dst;
+  eth.src = config_.mac;
+  wire::ArpPacket a{};
+  a.op = op;
+  a.sha = config_.mac;
+  a.spa = config_.addr;
+  a.tha = tha;
+  a.tpa = tpa;
+  wire::build_arp_frame({p, kMinFrame}, eth, a);
+  enqueue_tx(m);
+}
+
+void Engine::announce() noexcept {
+  send_arp(wire::ArpPacket::kOpRequest, wire::MacAddr{}, config_.addr, wire::MacAddr::kBroadcast);
+  ++counters_.arp_requests_out;
+  flush_tx();
+}
+
+bool Engine::on_link(wire::Ipv4Addr ip) const noexcept {
+  if (config_.prefix_len == 0) return true;
+  const std::uint32_t mask = config_.prefix_len >= 32 ? ~0u : ~(~0u >> config_.prefix_len);
+  return (ip.value & mask) == (config_.addr.value & mask);
+}
+
+void Engine::tcp_sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
+  auto* self = static_cast<Engine*>(ctx);
+  for (std::uint16_t i = 0; i < n; ++i) self->route(pkts[i]);
+}
+
+void Engine::route(rte_mbuf* d) noexcept {
+  const auto* ip = rte_pktmbuf_mtod(d, const std::uint8_t*);
+  const wire::Ipv4Addr dst{wire::load_be32(ip + 16)};
+  wire::Ipv4Addr hop = dst;
+  if (!on_link(dst)) {
+    if (config_.gateway.is_unspecified()) {
+      ++counters_.unsupported;  // no route
+      rte_pktmbuf_free(d);
+      return;
+    }
+    hop = config_.gateway;
+  }
+  if (auto mac = arp_.lookup(hop, now_)) {
+    frame_and_send(d, *mac);
+    return;
+  }
+  bool request = false;
+  if (!arp_.hold(hop, d, now_, request)) {
+    ++counters_.arp_held_dropped;
+    rte_pktmbuf_free(d);
+  }
+  if (request) {
+    send_arp(wire::ArpPacket::kOpRequest, wire::MacAddr{}, hop, wire::MacAddr::kBroadcast);
+    ++counters_.arp_requests_out;
+  }
+}
+
+void Engine::frame_and_send(rte_mbuf* d, const wire::MacAddr& dst) noexcept {
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(d, wire::EthernetHeader::kSize));
+  if (p == nullptr) {
+    ++counters_.no_mbuf;
+    rte_pktmbuf_free(d);
+    return;
+  }
+  std::memcpy(p, dst.bytes.data(), 6);
+  std::memcpy(p + 6, config_.mac.bytes.data(), 6);
+  wire::store_be16(p + 12, wire::to_u16(wire::EtherType::Ipv4));
+  d->l2_len = wire::EthernetHeader::kSize;
+  enqueue_tx(d);
+}
+
+void Engine::enqueue_tx(rte_mbuf* f) noexcept {
+  if (tx_count_ == kTxRing) flush_tx();
+  if (tx_count_ == kTxRing) {
+    ++counters_.tx_dropped;
+    rte_pktmbuf_free(f);
+    return;
+  }
+  tx_[tx_count_++] = f;
+}
+
+void Engine::flush_tx() noexcept {
+  std::uint16_t off = 0;
+  while (off < tx_count_) {
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = off; i < tx_count_; ++i) bytes += rte_pktmbuf_pkt_len(tx_[i]);
+    const std::uint16_t sent =
+        rte_eth_tx_burst(config_.port, config_.queue, tx_.data() + off, tx_count_ - off);
+    std::uint64_t unsent_bytes = 0;
+    for (std::uint16_t i = off + sent; i < tx_count_; ++i) unsent_bytes += rte_pktmbuf_pkt_len(tx_[i]);
+    counters_.tx_packets += sent;
+    counters_.tx_bytes += bytes - unsent_bytes;
+    off += sent;
+    if (sent == 0) break;  // the queue is full: keep the rest for the next iteration
+  }
+  if (off > 0 && off < tx_count_) {
+    std::memmove(tx_.data(), tx_.data() + off, (tx_count_ - off) * sizeof(rte_mbuf*));
+  }
+  tx_count_ = static_cast<std::uint16_t>(tx_count_ - off);
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,110 @@
+// Engine: one per core. Owns its RX/TX queue pair, its TcpStack (connection table shard,
+// listeners, timer wheel), its ARP cache and counters, and runs the poll loop of
+// DESIGN.md: rx burst → parse and validate (lib/wire) → ARP and ICMP on the spot → TCP
+// input → application callbacks → one tx burst per iteration → timers.
+//
+// Nothing here locks or allocates after construction; every drop has a counter.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "engine/arp_cache.hpp"
+#include "tcp/tcp_stack.hpp"
+#include "time/clock.hpp"
+#include "wire/frame.hpp"
+#include "wire/ipv4_addr.hpp"
+#include "wire/mac_addr.hpp"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace sluice::engine {
+
+struct EngineConfig {
+  std::uint16_t port = 0;
+  std::uint16_t queue = 0;
+  wire::MacAddr mac{};
+  wire::Ipv4Addr addr{};         ///< our address on the port
+  std::uint8_t prefix_len = 24;  ///< on-link prefix
+  wire::Ipv4Addr gateway{};      ///< 0.0.0.0: none (only on-link peers reachable)
+  bool rx_checksum_offload = false;  ///< the port verifies IPv4/TCP checksums on RX
+  bool tx_checksum_offload = false;  ///< the port computes them on TX
+  std::uint16_t burst = 32;
+  tcp::TcpConfig tcp{};
+};
+
+/// Per-engine counters besides TCP's: what the link layer saw and dropped, and why.
+struct EngineCounters {
+  std::uint64_t rx_packets = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_packets = 0;
+  std::uint64_t tx_bytes = 0;
+  std::uint64_t tx_dropped = 0;        ///< the port would not take them
+  std::uint64_t arp_requests_in = 0;
+  std::uint64_t arp_replies_in = 0;
+  std::uint64_t arp_requests_out = 0;
+  std::uint64_t arp_replies_out = 0;
+  std::uint64_t arp_held_dropped = 0;  ///< packets waiting for ARP that had to go
+  std::uint64_t icmp_echo_replies = 0;
+  std::uint64_t not_for_us = 0;        ///< IPv4 to another address, other MAC
+  std::uint64_t ip_fragments = 0;      ///< not reassembled: counted and dropped
+  std::uint64_t ip_options = 0;        ///< IPv4 options: counted and dropped
+  std::uint64_t unsupported = 0;       ///< UDP, IPv6, other protocols and ICMP types
+  std::uint64_t multi_segment = 0;     ///< chained RX mbufs: not handled yet, dropped
+  std::uint64_t no_mbuf = 0;
+  std::array<std::uint64_t, wire::kParseErrorCount> parse_errors{};
+};
+
+class Engine {
+ public:
+  /// Pools: `pool` for received and sent packets, `clone_pool` for indirect mbufs.
+  Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone_pool,
+         const time::Clock& clock, const tcp::SipHash::Key& secret);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// One iteration of the poll loop. Returns the number of packets received.
+  std::uint16_t poll() noexcept;
+  /// Sends a gratuitous ARP (announces our address; RFC 5227 §3).
+  void announce() noexcept;
+
+  [[nodiscard]] tcp::TcpStack& tcp() noexcept { return *tcp_; }
+  [[nodiscard]] const EngineCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
+  [[nodiscard]] time::Instant now() const noexcept { return now_; }
+  [[nodiscard]] const ArpCache& arp() const noexcept { return arp_; }
+
+  /// Receive path for one frame (public so tests can drive an engine without a port).
+  void receive(rte_mbuf* m) noexcept;
+  /// Flushes the TX batch to the port now.
+  void flush_tx() noexcept;
+
+ private:
+  static void tcp_sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept;
+  void route(rte_mbuf* datagram) noexcept;       ///< IPv4 datagram → Ethernet frame → TX
+  void frame_and_send(rte_mbuf* datagram, const wire::MacAddr& dst) noexcept;
+  void enqueue_tx(rte_mbuf* frame) noexcept;
+  void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
+  void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
+  void send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
+                const wire::MacAddr& eth_dst) noexcept;
+  [[nodiscard]] bool on_link(wire::Ipv4Addr ip) const noexcept;
+
+  EngineConfig config_;
+  rte_mempool* pool_;
+  const time::Clock& clock_;
+  time::Instant now_;
+  time::Instant next_arp_expiry_;
+  std::unique_ptr<tcp::TcpStack> tcp_;
+  ArpCache arp_;
+  EngineCounters counters_;
+  wire::ParsedFrame pf_{};  ///< reused: parsing writes into it, no copy per packet
+  static constexpr std::uint16_t kTxRing = 512;
+  std::array<rte_mbuf*, kTxRing> tx_{};
+  std::uint16_t tx_count_ = 0;
+};
+
+}  // namespace sluice::engine

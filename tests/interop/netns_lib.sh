@@ -1,0 +1,71 @@
+# Network-namespace fixture for interop tests (sourced). Makes two namespaces joined by a
+# veth pair: SLUICE_NS holds the sluice end (no IP address: the kernel must not answer for
+# it), LINUX_NS the Linux end with 198.18.0.2/24. Offloads are off on both ends so sluice
+# sees real frames with finished checksums. Everything is removed on exit, also when a
+# test fails or is killed; only processes this script started are ended.
+set -euo pipefail
+
+SUFFIX="${SUFFIX:-$$}"
+SLUICE_NS="sl-s-$SUFFIX"
+LINUX_NS="sl-l-$SUFFIX"
+VETH_S="slv${SUFFIX}s"
+VETH_L="slv${SUFFIX}l"
+SLUICE_IP=198.18.0.1
+LINUX_IP=198.18.0.2
+PIDS=()
+
+fixture_cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+  done
+  ip netns del "$SLUICE_NS" 2>/dev/null || true
+  ip netns del "$LINUX_NS" 2>/dev/null || true
+}
+
+fixture_up() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: interop tests need root (network namespaces)"
+    exit 77
+  fi
+  trap fixture_cleanup EXIT INT TERM
+  ip netns add "$SLUICE_NS"
+  ip netns add "$LINUX_NS"
+  ip link add "$VETH_S" type veth peer name "$VETH_L"
+  ip link set "$VETH_S" netns "$SLUICE_NS"
+  ip link set "$VETH_L" netns "$LINUX_NS"
+  ip netns exec "$SLUICE_NS" sysctl -qw "net.ipv6.conf.$VETH_S.disable_ipv6=1" || true
+  ip netns exec "$LINUX_NS" sysctl -qw "net.ipv6.conf.$VETH_L.disable_ipv6=1" || true
+  ip -n "$SLUICE_NS" link set "$VETH_S" up
+  ip -n "$LINUX_NS" addr add "$LINUX_IP/24" dev "$VETH_L"
+  ip -n "$LINUX_NS" link set "$VETH_L" up
+  ip -n "$LINUX_NS" link set lo up
+  ip netns exec "$SLUICE_NS" ethtool -K "$VETH_S" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip netns exec "$LINUX_NS" ethtool -K "$VETH_L" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+}
+
+# start_sluice BINARY ARGS...: runs a sluice program on the sluice end through af_packet.
+start_sluice() {
+  local bin=$1
+  shift
+  ip netns exec "$SLUICE_NS" "$bin" --no-huge -m 512 --no-pci --no-shconf \
+    --file-prefix="sl$SUFFIX" -l 0 --no-telemetry --log-level=lib.eal:error \
+    --vdev="net_af_packet0,iface=$VETH_S" -- "$@" &
+  PIDS+=($!)
+  SLUICE_PID=$!
+}
+
+# in_linux CMD...: runs a command on the Linux end.
+in_linux() { ip netns exec "$LINUX_NS" "$@"; }
+
+# wait_reachable: until the sluice end answers ping (10 s at most).
+wait_reachable() {
+  local i
+  for i in $(seq 1 40); do
+    if in_linux ping -c 1 -W 1 "$SLUICE_IP" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$SLUICE_PID" 2>/dev/null || { echo "FAIL: sluice exited early"; return 1; }
+    sleep 0.25
+  done
+  echo "FAIL: $SLUICE_IP never answered ping"
+  return 1
+}
