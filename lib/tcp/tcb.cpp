@@ -398,8 +398,10 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
     process_new_ack(ack, seg, now);
   } else if (ack == snd_.una && seg.payload_len == 0 &&
              !seg.has(TcpFlag::Syn) && !seg.has(TcpFlag::Fin) &&
-             (std::uint32_t{seg.th.window} << snd_wscale_) == old_wnd && snd_.una != snd_.max) {
-    process_dup_ack(seg, now);  // RFC 5681 §2 "duplicate acknowledgment"
+             (std::uint32_t{seg.th.window} << snd_wscale_) == old_wnd && snd_.una != snd_.max &&
+             old_wnd != 0) {
+    // RFC 5681 §2 "duplicate acknowledgment" (a zero window's answers to probes are not)
+    process_dup_ack(seg, now);
   }
   update_send_window(seg);
 
@@ -578,8 +580,10 @@ void Tcb::process_text(InSegment& seg) noexcept {
   if (r.advanced == 0 || r.out_of_order || filled_hole || r.trimmed > 0) {
     ack_now_ = true;
   } else {
+    // Full-sized: our MSS less the timestamp option the peer puts in every segment.
+    const std::uint32_t full = rcv_mss_ - (ts_ok_ ? kTsOptionLen : 0u);
     unacked_segs_ = static_cast<std::uint8_t>(
-        std::min<std::uint32_t>(unacked_segs_ + (r.advanced >= rcv_mss_ ? 2u : 1u), 255u));
+        std::min<std::uint32_t>(unacked_segs_ + (r.advanced >= full ? 2u : 1u), 255u));
     schedule_ack(stack_.now_, unacked_segs_ >= 4);  // two full segments count 2 each
   }
 }
@@ -915,7 +919,9 @@ void Tcb::on_rtx_timer() noexcept {
       s.options = segment_options(s.flags, now);
       s.data_offset = static_cast<std::uint32_t>(snd_.nxt - snd_.una);
       s.data_len = 1;
-      stack_.transmit(tuple_, s, &sndbuf_);
+      // The byte is sent: a peer that takes it acknowledges SND.NXT + 1, which must not
+      // count as acknowledging data never sent (SND.NXT moves when sending resumes).
+      if (stack_.transmit(tuple_, s, &sndbuf_)) snd_.max = wire::seq_max(snd_.max, snd_.nxt + 1);
       rtt_.backoff();
       arm_persist(now);
     } else {

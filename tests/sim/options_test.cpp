@@ -1,0 +1,213 @@
+// Options and the shape of what we send and acknowledge: MSS (RFC 9293 §3.7.1, RFC 6691),
+// window scale both ways (RFC 7323 §2), zero-window probing (§3.8.6.1), Nagle (§3.7.4),
+// delayed and immediate ACKs with SACK blocks (§3.8.6.3, RFC 5681 §4.2, RFC 2018 §4).
+#include "packet_harness.hpp"
+
+namespace sluice::sim {
+namespace {
+
+std::vector<std::size_t> drain_sizes(PacketHarness& h) {
+  std::vector<std::size_t> v;
+  while (auto c = h.pop_tx()) v.push_back(c->payload.size());
+  return v;
+}
+
+TEST(Mss, PeerWithoutOptionGetsSegmentsOf536) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  t->set_no_delay(true);
+  EXPECT_EQ(t->send(pattern_bytes(2000, 1)), 2000u);
+  // RFC 9293 §3.7.1: no MSS option → 536; the initial window (RFC 6928) lets all go.
+  EXPECT_EQ(drain_sizes(h), (std::vector<std::size_t>{536, 536, 536, 392}));
+}
+
+TEST(Mss, SegmentsNeverExceedThePeerMssLessTheTimestampOption) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000, .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->timestamps_on());
+  t->set_no_delay(true);
+  t->send(pattern_bytes(3000, 2));
+  // RFC 6691: the MSS counts no options, so 12 bytes of timestamps leave 988 of data.
+  EXPECT_EQ(drain_sizes(h), (std::vector<std::size_t>{988, 988, 988, 36}));
+}
+
+TEST(Mss, OursIsAnnouncedAndTheSmallerOfBothIsUsed) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 9000});
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->send_mss(), 1460) << "never above what our own interface carries";
+}
+
+TEST(WindowScale, OurAdvertisedWindowIsTheSpaceShiftedByOurScale) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .window_scale = 7});
+  ASSERT_NE(t, nullptr);
+  const std::uint8_t shift = tcp::window_shift_for(h.stack().config().recv_buffer);
+  ASSERT_EQ(t->rcv_wscale(), shift);
+  ASSERT_EQ(shift, 3);  // 256 KiB needs a shift of 3 to fit 16 bits
+  h.acceptor.handlers[0].auto_read = false;
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(1000, 3)});
+  h.advance(40ms);
+  // 262144 - 1000 unread bytes = 261144, >> 3 = 32643.
+  h.expect_tx({.seq = our, .ack = Seq{1101}, .flags = Flag::Ack, .window = 32643});
+}
+
+TEST(WindowScale, PeerWindowIsShiftedByItsScaleAndLimitsWhatWeSend) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .window_scale = 7}, 10);  // 10 << 7 = 1280
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->snd_wnd(), 1280u);
+  t->set_no_delay(true);
+  const Seq our = t->snd_nxt();
+  t->send(pattern_bytes(5000, 4));
+  EXPECT_EQ(drain_sizes(h), (std::vector<std::size_t>{1280}));
+  // The peer takes it and offers 20 << 7 = 2560 bytes.
+  h.send({.seq = Seq{101}, .ack = our + 1280, .window = 20});
+  // One full segment; the 1100 bytes left in the window are under half the largest window
+  // offered (1280), so sender SWS avoidance (RFC 9293 §3.8.6.2.1) waits for more.
+  EXPECT_EQ(drain_sizes(h), (std::vector<std::size_t>{1460}));
+  h.send({.seq = Seq{101}, .ack = our + 2740, .window = 20});
+  EXPECT_EQ(drain_sizes(h), (std::vector<std::size_t>{1460, 800}));
+}
+
+TEST(Persist, ZeroWindowIsProbedWithBackoffAndSendingResumesWhenItOpens) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .window = 0});
+  ASSERT_EQ(t->snd_wnd(), 0u);
+  const auto data = pattern_bytes(3000, 5);
+  t->send(data);
+  h.expect_no_tx("window closed");
+  const time::Duration rto = t->rto();
+  const time::Instant start = h.now();
+  // RFC 9293 §3.8.6.1: probes of one byte, the interval doubling each time.
+  time::Instant at = start;
+  for (int i = 0; i < 3; ++i) {
+    at += rto * (1 << i);
+    h.advance_to(at - 1ms);
+    h.expect_no_tx("before the probe");
+    h.advance(1ms);
+    const Captured p = h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack, .len = 1u});
+    EXPECT_EQ(p.payload[0], data[0]);
+    h.send({.seq = Seq{101}, .ack = our, .window = 0});  // still closed
+    h.expect_no_tx("a zero-window ACK is no reason to send");
+  }
+  EXPECT_EQ(h.stack().counters().window_probes, 3u);
+  EXPECT_EQ(h.stack().counters().fast_retransmits, 0u) << "zero-window ACKs are not duplicate ACKs";
+  // The window opens, and the peer has kept the probe's byte.
+  h.send({.seq = Seq{101}, .ack = our + 1, .window = 65535});
+  const Captured d = h.expect_tx({.seq = our + 1, .len = 1000u});
+  EXPECT_EQ(d.payload[0], data[1]);
+  h.expect_tx({.seq = our + 1001, .len = 1000u});
+  h.expect_no_tx("Nagle holds the short tail while data is unacknowledged");
+  EXPECT_EQ(t->snd_una(), our + 1);
+  h.send({.seq = Seq{101}, .ack = our + 2001, .window = 65535});
+  h.expect_tx({.seq = our + 2001, .len = 999u});
+}
+
+TEST(Persist, WindowOpeningWithoutTakingTheProbeResumesFromSndUna) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .window = 0});
+  t->send(pattern_bytes(1500, 6));
+  h.advance(t->rto() + 1ms);
+  h.expect_tx({.seq = our, .len = 1u}, "probe");
+  h.send({.seq = Seq{101}, .ack = our, .window = 65535});
+  h.expect_tx({.seq = our, .len = 1000u});
+  h.send({.seq = Seq{101}, .ack = our + 1000, .window = 65535});
+  h.expect_tx({.seq = our + 1000, .len = 500u});
+}
+
+TEST(Nagle, SmallWritesWaitWhileDataIsUnacknowledgedThenCoalesce) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  t->send(bytes_of("a"));
+  h.expect_tx({.seq = our, .len = 1u}, "nothing outstanding: goes at once");
+  t->send(bytes_of("b"));
+  t->send(bytes_of("c"));
+  h.expect_no_tx("RFC 9293 §3.7.4: held while 'a' is unacknowledged");
+  h.send({.seq = Seq{101}, .ack = our + 1});
+  const Captured bc = h.expect_tx({.seq = our + 1, .len = 2u});
+  EXPECT_EQ(bc.payload, bytes_of("bc"));
+  // No-delay: a small write goes even with data outstanding.
+  t->set_no_delay(true);
+  t->send(bytes_of("d"));
+  h.expect_tx({.seq = our + 3, .len = 1u});
+}
+
+TEST(DelayedAck, FortyMillisecondsForOneSegment) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .payload = bytes_of("one")});
+  h.advance(40ms - 1ms);
+  h.expect_no_tx();
+  h.advance(1ms);
+  h.expect_tx({.seq = our, .ack = Seq{104}, .flags = Flag::Ack});
+  EXPECT_EQ(h.stack().counters().delayed_acks, 1u);
+}
+
+TEST(DelayedAck, EverySecondFullSegmentIsAcknowledgedAtOnce) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(1460, 1)});
+  h.expect_no_tx("first full segment: delayed");
+  h.send({.seq = Seq{1561}, .ack = our, .payload = pattern_bytes(1460, 2)});
+  h.expect_tx({.seq = our, .ack = Seq{3021}, .flags = Flag::Ack}, "RFC 5681 §4.2: second full segment");
+  EXPECT_FALSE(t->delayed_ack_pending());
+}
+
+TEST(DelayedAck, EverySecondFullSegmentCountsTheTimestampOption) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  // With timestamps a full-sized segment from a 1460-MSS peer carries 1448 bytes.
+  h.send({.seq = Seq{101}, .ack = our, .options = {.timestamps = wire::TcpTimestamps{6, 1}},
+          .payload = pattern_bytes(1448, 1)});
+  h.expect_no_tx();
+  h.send({.seq = Seq{1549}, .ack = our, .options = {.timestamps = wire::TcpTimestamps{7, 1}},
+          .payload = pattern_bytes(1448, 2)});
+  h.expect_tx({.seq = our, .ack = Seq{2997}, .flags = Flag::Ack});
+}
+
+TEST(DelayedAck, OutOfOrderDataIsAcknowledgedAtOnceWithSackBlocks) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->sack_on());
+  const Seq our = t->snd_nxt();
+  // 101..1101 missing; 1101..1601 arrives.
+  h.send({.seq = Seq{1101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  const Captured a = h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack}, "immediate duplicate ACK");
+  ASSERT_EQ(a.tcp.options.sack_blocks().size(), 1u);
+  EXPECT_EQ(a.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{1101}, Seq{1601}}));
+  // A second island: the newest block first (RFC 2018 §4).
+  h.send({.seq = Seq{2001}, .ack = our, .payload = pattern_bytes(100, 2)});
+  const Captured b = h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack});
+  ASSERT_EQ(b.tcp.options.sack_blocks().size(), 2u);
+  EXPECT_EQ(b.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{2001}, Seq{2101}}));
+  EXPECT_EQ(b.tcp.options.sack_blocks()[1], (wire::SackBlock{Seq{1101}, Seq{1601}}));
+  EXPECT_EQ(h.stack().counters().ooo_queued, 2u);
+  // Filling the first hole is acknowledged at once too.
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(1000, 3)});
+  const Captured c = h.expect_tx({.seq = our, .ack = Seq{1601}, .flags = Flag::Ack});
+  ASSERT_EQ(c.tcp.options.sack_blocks().size(), 1u);
+  EXPECT_EQ(c.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{2001}, Seq{2101}}));
+  EXPECT_EQ(h.acceptor.handlers[0].received.size(), 1500u);
+}
+
+}  // namespace
+}  // namespace sluice::sim
