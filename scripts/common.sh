@@ -12,7 +12,7 @@ SLUICE_PACKAGES=(
   libdpdk-dev dpdk dpdk-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  iproute2 iputils-ping ethtool curl python3
+  iproute2 iputils-ping ethtool curl python3 wrk
 )
 
 die() {
