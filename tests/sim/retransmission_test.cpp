@@ -1,0 +1,212 @@
+// Loss recovery and timers: fast retransmit and NewReno partial ACKs (RFC 5681 §3.2,
+// RFC 6582), SACK recovery (RFC 6675), the RTO of RFC 6298 (initial value, back-off,
+// reset by a new sample, upper bound, giving up) and keepalive (RFC 1122 §4.2.3.6).
+#include "packet_harness.hpp"
+
+namespace sluice::sim {
+namespace {
+
+// Sends n full segments of `mss` bytes (no-delay) and returns their first sequence number.
+Seq send_segments(PacketHarness& h, tcp::Tcb* t, int n, std::uint32_t mss) {
+  const Seq first = t->snd_nxt();
+  t->set_no_delay(true);
+  t->send(pattern_bytes(static_cast<std::size_t>(n) * mss, 7));
+  for (int i = 0; i < n; ++i) {
+    h.expect_tx({.seq = first + static_cast<std::uint32_t>(i) * mss, .len = std::size_t{mss}});
+  }
+  h.expect_no_tx("the initial window is ten segments");
+  return first;
+}
+
+TEST(FastRetransmit, ThreeDupAcksThenNewRenoPartialAckRetransmitsTheNextHole) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000});  // no SACK
+  ASSERT_NE(t, nullptr);
+  const Seq s0 = send_segments(h, t, 10, 1000);
+  // Segments 0 and 5 are lost; 1, 2, 3 arrive: three duplicate ACKs.
+  h.send({.seq = Seq{101}, .ack = s0});
+  h.send({.seq = Seq{101}, .ack = s0});
+  h.expect_no_tx("two duplicates are not enough");
+  h.send({.seq = Seq{101}, .ack = s0});
+  h.expect_tx({.seq = s0, .len = 1000u}, "RFC 5681 §3.2 step 2: fast retransmit");
+  EXPECT_TRUE(t->in_recovery());
+  EXPECT_EQ(h.stack().counters().fast_retransmits, 1u);
+  // The retransmission fills the first hole: ACK up to segment 5, short of `recover`.
+  h.send({.seq = Seq{101}, .ack = s0 + 5000});
+  h.expect_tx({.seq = s0 + 5000, .len = 1000u}, "RFC 6582 §3.2 step 4: partial ACK");
+  EXPECT_TRUE(t->in_recovery());
+  h.send({.seq = Seq{101}, .ack = s0 + 10000});
+  EXPECT_FALSE(t->in_recovery());
+  EXPECT_EQ(h.stack().counters().retrans_segs, 2u);
+  EXPECT_EQ(h.stack().counters().rto_expired, 0u);
+}
+
+TEST(SackRecovery, RetransmitsTheHolesThePeerReports) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->sack_on());
+  const Seq s0 = send_segments(h, t, 10, 1000);
+  // Segments 2 and 6 are lost. The peer's ACKs carry what it holds above the holes.
+  auto sack_ack = [&](std::initializer_list<wire::SackBlock> blocks) {
+    PeerSegment p{.seq = Seq{101}, .ack = s0 + 2000};
+    for (const auto& b : blocks) p.options.sack[p.options.sack_count++] = b;
+    h.send(p);
+  };
+  h.send({.seq = Seq{101}, .ack = s0 + 2000});  // 0 and 1 arrived
+  sack_ack({{s0 + 3000, s0 + 4000}});
+  sack_ack({{s0 + 3000, s0 + 5000}});
+  h.expect_no_tx();
+  sack_ack({{s0 + 3000, s0 + 6000}});
+  h.expect_tx({.seq = s0 + 2000, .len = 1000u}, "RFC 6675 §5: first hole");
+  EXPECT_EQ(h.stack().counters().sack_recoveries, 1u);
+  // 7, 8, 9 arrive: three segments SACKed above the second hole make it lost too.
+  sack_ack({{s0 + 7000, s0 + 8000}, {s0 + 3000, s0 + 6000}});
+  sack_ack({{s0 + 7000, s0 + 9000}, {s0 + 3000, s0 + 6000}});
+  sack_ack({{s0 + 7000, s0 + 10000}, {s0 + 3000, s0 + 6000}});
+  const Captured r = h.expect_tx({.seq = s0 + 6000, .len = 1000u}, "second hole");
+  (void)r;
+  h.expect_no_tx("nothing SACKed is sent again");
+  h.send({.seq = Seq{101}, .ack = s0 + 10000});
+  EXPECT_FALSE(t->in_recovery());
+  EXPECT_EQ(h.stack().counters().retrans_segs, 2u);
+  EXPECT_EQ(h.stack().counters().rto_expired, 0u);
+}
+
+TEST(Rto, InitialOneSecondThenFromTheHandshakeSample) {
+  PacketHarness h;
+  auto r = h.stack().connect(PacketHarness::tuple(), &h.client);
+  ASSERT_TRUE(r.ok());
+  tcp::Tcb* t = *r;
+  EXPECT_EQ(t->rto(), time::Duration{1s}) << "RFC 6298 §2.1";
+  const Captured syn = h.expect_tx({.flags = Flag::Syn});
+  h.advance(100ms);  // a 100 ms round trip
+  h.send({.seq = Seq{5000}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack});
+  h.expect_tx({.flags = Flag::Ack});
+  // RFC 6298 §2.2: SRTT = 100 ms, RTTVAR = 50 ms, RTO = 100 + 4 * 50 = 300 ms.
+  EXPECT_EQ(t->rto(), time::Duration{300ms});
+}
+
+TEST(Rto, BacksOffDoublesIsResetByANewSampleAndIsCapped) {
+  tcp::TcpConfig c = PacketHarness::default_config();
+  c.rto_max = 1000ms;
+  PacketHarness h(c);
+  auto r = h.stack().connect(PacketHarness::tuple(), &h.client);
+  ASSERT_TRUE(r.ok());
+  tcp::Tcb* t = *r;
+  const Captured syn = h.expect_tx({.flags = Flag::Syn});
+  h.advance(100ms);
+  h.send({.seq = Seq{5000}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack, .options = {.mss = 1000}});
+  h.expect_tx({.flags = Flag::Ack});
+  const Seq s = syn.seq() + 1;
+  t->send(bytes_of("lost"));
+  const Captured d = h.expect_tx({.seq = s, .len = 4u});
+  // 300, 600, then 1000 (capped, not 1200), 1000 ms.
+  time::Instant at = d.at;
+  for (const auto gap : {300ms, 600ms, 1000ms, 1000ms}) {
+    h.advance_to(at + gap - 1ms);
+    h.expect_no_tx("before the RTO");
+    h.advance(1ms);
+    const Captured rx = h.expect_tx({.seq = s, .len = 4u}, "retransmission");
+    at = rx.at;
+  }
+  EXPECT_EQ(h.stack().counters().rto_expired, 4u);
+  // Acknowledged after a retransmission: Karn, no sample, the back-off stays...
+  h.send({.seq = Seq{5001}, .ack = s + 4});
+  t->send(bytes_of("next"));
+  h.expect_tx({.seq = s + 4, .len = 4u});
+  // ...until a segment sent once is acknowledged: 100 ms gives SRTT 100, RTTVAR 37.5 →
+  // RTO 250 ms, no back-off (RFC 6298 §2.3, §5 note).
+  h.advance(100ms);
+  h.send({.seq = Seq{5001}, .ack = s + 8});
+  EXPECT_EQ(t->rto(), time::Duration{250ms});
+  t->send(bytes_of("more"));
+  const Captured m = h.expect_tx({.seq = s + 8, .len = 4u});
+  h.advance_to(m.at + 250ms - 1ms);
+  h.expect_no_tx();
+  h.advance(1ms);
+  h.expect_tx({.seq = s + 8, .len = 4u});
+}
+
+TEST(Rto, GivesUpAfterMaxRetriesAsTimedOut) {
+  tcp::TcpConfig c = PacketHarness::default_config();
+  c.max_retries = 3;
+  PacketHarness h(c);
+  tcp::Tcb* t = h.open_active(Seq{5000});
+  ASSERT_NE(t, nullptr);
+  t->send(bytes_of("x"));
+  h.expect_tx({.len = 1u});
+  h.advance(60s);
+  int retransmissions = 0;
+  while (auto seg = h.pop_tx()) {
+    if (seg->payload.size() == 1) ++retransmissions;
+  }
+  EXPECT_EQ(retransmissions, 3);
+  EXPECT_EQ(h.client.closed, 1);
+  EXPECT_EQ(h.client.reason, tcp::CloseReason::TimedOut);
+  EXPECT_EQ(h.stack().counters().timeouts, 1u);
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST(Keepalive, IsOffByDefault) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  h.advance(std::chrono::hours(3));
+  h.expect_no_tx("no keepalive unless asked for");
+  EXPECT_EQ(t->state(), TcpState::Established);
+}
+
+tcp::TcpConfig keepalive_config() {
+  tcp::TcpConfig c = PacketHarness::default_config();
+  c.keepalive_idle = 10s;
+  c.keepalive_interval = 2s;
+  c.keepalive_count = 3;
+  return c;
+}
+
+TEST(Keepalive, UnansweredProbesAfterIdleEndTheConnectionAsTimedOut) {
+  PacketHarness h(keepalive_config());
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  t->set_keepalive(true);
+  const Seq our = t->snd_nxt();
+  const time::Instant idle_from = h.now();
+  h.advance_to(idle_from + 10s - 1ms);
+  h.expect_no_tx();
+  // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data, so the peer must answer.
+  for (int i = 0; i < 3; ++i) {
+    h.advance_to(idle_from + 10s + std::chrono::seconds(2 * i));
+    h.expect_tx({.seq = our - 1, .ack = Seq{101}, .flags = Flag::Ack, .len = 0u}, "probe");
+  }
+  h.advance_to(idle_from + 16s - 1ms);
+  EXPECT_EQ(t->state(), TcpState::Established);
+  h.advance(1ms);
+  EXPECT_EQ(h.acceptor.handlers[0].closed, 1);
+  EXPECT_EQ(h.acceptor.handlers[0].reason, tcp::CloseReason::TimedOut);
+  EXPECT_EQ(h.stack().counters().keepalive_probes, 3u);
+  EXPECT_EQ(h.stack().counters().timeouts, 1u);
+}
+
+TEST(Keepalive, AnsweredProbeKeepsTheConnection) {
+  PacketHarness h(keepalive_config());
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  t->set_keepalive(true);
+  const Seq our = t->snd_nxt();
+  const time::Instant idle_from = h.now();
+  h.advance_to(idle_from + 12s);
+  h.expect_tx({.seq = our - 1, .len = 0u});
+  h.expect_tx({.seq = our - 1, .len = 0u});
+  h.send({.seq = Seq{101}, .ack = our});  // the answer
+  const time::Instant answered = h.now();
+  h.advance_to(answered + 10s - 1ms);
+  h.expect_no_tx("idle again from the answer");
+  h.advance(1ms);
+  h.expect_tx({.seq = our - 1, .len = 0u});
+  EXPECT_EQ(t->state(), TcpState::Established);
+  EXPECT_EQ(h.acceptor.handlers[0].closed, 0);
+}
+
+}  // namespace
+}  // namespace sluice::sim
