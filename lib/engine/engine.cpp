@@ -199,6 +199,24 @@ void Engine::announce() noexcept {
   flush_tx();
 }
 
+Result<tcp::Tcb*, Errc> Engine::connect(wire::Ipv4Addr remote, std::uint16_t port,
+                                        tcp::TcpHandler* handler) noexcept {
+  constexpr std::uint16_t kFirst = 32768;
+  constexpr std::uint16_t kLast = 60999;
+  for (std::uint32_t tries = 0; tries <= kLast - kFirst; ++tries) {
+    const std::uint16_t local = next_ephemeral_;
+    next_ephemeral_ = next_ephemeral_ == kLast ? kFirst : static_cast<std::uint16_t>(next_ephemeral_ + 1);
+    const tcp::FourTuple t{config_.addr, remote, local, port};
+    // A port in TIME-WAIT with this peer could be reused (RFC 6191), but a fresh one is
+    // cleaner while there are any.
+    if (tcp_->state_of(t) != tcp::TcpState::Closed) continue;
+    auto r = tcp_->connect(t, handler);
+    tcp_->flush();
+    return r;
+  }
+  return Err{Errc::AddressInUse};
+}
+
 bool Engine::on_link(wire::Ipv4Addr ip) const noexcept {
   if (config_.prefix_len == 0) return true;
   const std::uint32_t mask = config_.prefix_len >= 32 ? ~0u : ~(~0u >> config_.prefix_len);

@@ -71,6 +71,12 @@ class Engine {
   /// Sends a gratuitous ARP (announces our address; RFC 5227 §3).
   void announce() noexcept;
 
+  /// Active open to remote:port from our address and a free ephemeral port (32768-60999,
+  /// Linux's default range), taken in turn. Errors: AddressInUse when every port to that
+  /// destination is busy, NoMemory at the connection limit.
+  Result<tcp::Tcb*, Errc> connect(wire::Ipv4Addr remote, std::uint16_t port,
+                                  tcp::TcpHandler* handler) noexcept;
+
   [[nodiscard]] tcp::TcpStack& tcp() noexcept { return *tcp_; }
   [[nodiscard]] const EngineCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
@@ -105,6 +111,7 @@ class Engine {
   static constexpr std::uint16_t kTxRing = 512;
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
+  std::uint16_t next_ephemeral_ = 32768;
 };
 
 }  // namespace sluice::engine

@@ -69,3 +69,19 @@ wait_reachable() {
   echo "FAIL: $SLUICE_IP never answered ping"
   return 1
 }
+
+# run_sluice BINARY ARGS...: runs a sluice program on the sluice end in the foreground
+# (standard input and output are the caller's); returns its exit status.
+run_sluice() {
+  local bin=$1
+  shift
+  ip netns exec "$SLUICE_NS" "$bin" --no-huge -m 512 --no-pci --no-shconf \
+    --file-prefix="sl$SUFFIX" -l 0 --no-telemetry --log-level=lib.eal:error \
+    --vdev="net_af_packet0,iface=$VETH_S" -- "$@"
+}
+
+# start_linux CMD...: a background command on the Linux end, ended by the fixture.
+start_linux() {
+  ip netns exec "$LINUX_NS" "$@" &
+  PIDS+=($!)
+}
