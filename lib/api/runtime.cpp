@@ -101,6 +101,14 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common, const tcp::Tc
   ec.rx_checksum_offload = info->offloads.rx_ipv4_cksum && info->offloads.rx_tcp_cksum;
   ec.tx_checksum_offload = info->offloads.tx_ipv4_cksum && info->offloads.tx_tcp_cksum;
   ec.tcp = tcp;
+  if (const char* spec = std::getenv("SLUICE_IMPAIR"); spec != nullptr && *spec != '\0') {
+    if (!engine::parse_impairment(spec, ec.impair)) {
+      std::fprintf(stderr, "%s: SLUICE_IMPAIR: cannot parse '%s' (want e.g. "
+                   "loss=0.01,dup=0.01,delay=25ms,jitter=5ms,reorder=0.25,seed=7)\n", argv_[0], spec);
+      return Err{Errc::InvalidArgument};
+    }
+    std::fprintf(stderr, "%s: impaired link (testing): %s\n", argv_[0], spec);
+  }
   const std::uint16_t mtu = info->mtu;
   if (mtu > 40 && ec.tcp.mss > mtu - 40) ec.tcp.mss = static_cast<std::uint16_t>(mtu - 40);
   clock_ = std::make_unique<time::TscClock>();

@@ -24,10 +24,16 @@ Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone
   res.link_headroom = wire::EthernetHeader::kSize;
   res.secret = secret;
   tcp_ = std::make_unique<tcp::TcpStack>(config.tcp, res, tcp::TxSink{&Engine::tcp_sink, this}, now_);
+  if (config.impair.active()) {
+    rx_impair_ = std::make_unique<Impairment>(config.impair, 1);
+    tx_impair_ = std::make_unique<Impairment>(config.impair, 2);
+  }
 }
 
 Engine::~Engine() {
   tcp_.reset();
+  rx_impair_.reset();
+  tx_impair_.reset();
   for (std::uint16_t i = 0; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
   tx_count_ = 0;
 }
@@ -37,13 +43,19 @@ std::uint16_t Engine::poll() noexcept {
   std::array<rte_mbuf*, 256> rx;
   const std::uint16_t n = rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
                                            std::min<std::uint16_t>(config_.burst, 256));
-  for (std::uint16_t i = 0; i < n; ++i) receive(rx[i]);
+  if (rx_impair_) {
+    for (std::uint16_t i = 0; i < n; ++i) rx_impair_->push(rx[i], now_, pool_);
+    rx_impair_->release(now_, [this](rte_mbuf* m) { receive(m); });
+  } else {
+    for (std::uint16_t i = 0; i < n; ++i) receive(rx[i]);
+  }
   if (now_ >= tcp_->next_deadline()) tcp_->advance(now_);
   tcp_->flush();
   if (now_ >= next_arp_expiry_) {
     counters_.arp_held_dropped += arp_.expire(now_);
     next_arp_expiry_ = now_ + 1s;
   }
+  if (tx_impair_) tx_impair_->release(now_, [this](rte_mbuf* m) { enqueue_tx_now(m); });
   flush_tx();
   return n;
 }
@@ -270,6 +282,14 @@ void Engine::frame_and_send(rte_mbuf* d, const wire::MacAddr& dst) noexcept {
 }
 
 void Engine::enqueue_tx(rte_mbuf* f) noexcept {
+  if (tx_impair_) {
+    tx_impair_->push(f, now_, pool_);
+    return;
+  }
+  enqueue_tx_now(f);
+}
+
+void Engine::enqueue_tx_now(rte_mbuf* f) noexcept {
   if (tx_count_ == kTxRing) flush_tx();
   if (tx_count_ == kTxRing) {
     ++counters_.tx_dropped;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "engine/arp_cache.hpp"
+#include "engine/impairment.hpp"
 #include "tcp/tcp_stack.hpp"
 #include "time/clock.hpp"
 #include "wire/frame.hpp"
@@ -33,6 +34,7 @@ struct EngineConfig {
   bool tx_checksum_offload = false;  ///< the port computes them on TX
   std::uint16_t burst = 32;
   tcp::TcpConfig tcp{};
+  ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
 };
 
 /// Per-engine counters besides TCP's: what the link layer saw and dropped, and why.
@@ -82,6 +84,10 @@ class Engine {
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
   [[nodiscard]] time::Instant now() const noexcept { return now_; }
   [[nodiscard]] const ArpCache& arp() const noexcept { return arp_; }
+  /// Packets the impairment dropped / duplicated, both directions (0 when off).
+  [[nodiscard]] std::uint64_t impaired_drops() const noexcept {
+    return (rx_impair_ ? rx_impair_->dropped : 0) + (tx_impair_ ? tx_impair_->dropped : 0);
+  }
 
   /// Receive path for one frame (public so tests can drive an engine without a port).
   void receive(rte_mbuf* m) noexcept;
@@ -93,6 +99,7 @@ class Engine {
   void route(rte_mbuf* datagram) noexcept;       ///< IPv4 datagram → Ethernet frame → TX
   void frame_and_send(rte_mbuf* datagram, const wire::MacAddr& dst) noexcept;
   void enqueue_tx(rte_mbuf* frame) noexcept;
+  void enqueue_tx_now(rte_mbuf* frame) noexcept;
   void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
@@ -112,6 +119,8 @@ class Engine {
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
   std::uint16_t next_ephemeral_ = 32768;
+  std::unique_ptr<Impairment> rx_impair_;
+  std::unique_ptr<Impairment> tx_impair_;
 };
 
 }  // namespace sluice::engine

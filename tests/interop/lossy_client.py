@@ -1,0 +1,39 @@
+"""Byte-exact transfers both ways through an impaired link. Usage: lossy_client.py HOST"""
+import hashlib
+import os
+import socket
+import sys
+import threading
+
+HOST = sys.argv[1]
+
+
+def echo(size):
+    data = os.urandom(size)
+    s = socket.create_connection((HOST, 7), timeout=30)
+    s.settimeout(60)
+    got = []
+
+    def reader():
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+        got.append(b"".join(chunks))
+
+    t = threading.Thread(target=reader)
+    t.start()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    t.join(90)
+    s.close()
+    assert got and hashlib.sha256(got[0]).digest() == hashlib.sha256(data).digest(), \
+        f"echo {size}: {len(got[0]) if got else 'no'} bytes back"
+
+
+echo(2_000_000)
+for _ in range(20):
+    echo(1000)
+print("ok: 2 MB echo and 20 short connections byte-exact")
