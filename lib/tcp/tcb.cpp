@@ -733,8 +733,10 @@ void Tcb::output(time::Instant now) noexcept {
       if (!rtx_timer_.scheduled()) arm_rtx(now);
     }
   }
-  // Zero window with data waiting and nothing in flight: probe it (§3.8.6.1).
-  if (unsent_bytes() > 0 && snd_.una == snd_.nxt && usable_window() == 0 &&
+  // Data waiting and nothing in flight: the window holds it back, whether zero (§3.8.6.1:
+  // probe it) or too small for SWS avoidance (RFC 1122 §4.2.3.4: the override timeout).
+  // Either way only this timer moves things on if the peer's window update is lost.
+  if (unsent_bytes() > 0 && snd_.una == snd_.nxt &&
       !(rtx_timer_.scheduled() && rtx_mode_ == RtxMode::Persist)) {
     arm_persist(now);
   }
@@ -926,6 +928,10 @@ void Tcb::on_rtx_timer() noexcept {
       arm_persist(now);
     } else {
       rtx_mode_ = RtxMode::Retransmit;
+      // RFC 1122 §4.2.3.4 override timeout: the window is open but smaller than sender
+      // SWS avoidance wants; send what it allows (its ACK brings the current window).
+      const std::uint32_t len = std::min({unsent_bytes(), usable_window(), effective_mss()});
+      if (len > 0 && snd_.una == snd_.nxt) send_data_segment(snd_.nxt, len, snd_.nxt < snd_.max, now);
       output(now);
     }
     stack_.dispatch(*this);
