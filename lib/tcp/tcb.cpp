@@ -829,7 +829,11 @@ void Tcb::send_syn(time::Instant now) noexcept {
 
 void Tcb::send_ack(time::Instant now) noexcept {
   OutSegment s;
-  s.seq = snd_.nxt;
+  // After a timeout SND.NXT has gone back to SND.UNA; an ACK carries the next new octet,
+  // SND.MAX, as in 4.4BSD, or the peer's SND.WL1 check (§3.10.7.4 fifth) ignores the
+  // window of every ACK we send until we catch up, and it keeps sending into a window
+  // that is no longer there. While persisting, SND.MAX counts the probe byte: not then.
+  s.seq = rtx_mode_ == RtxMode::Persist ? snd_.nxt : snd_.max;
   s.ack = rcv_.nxt;
   s.flags = TcpFlag::Ack;
   s.window = window_field();
