@@ -669,7 +669,11 @@ wire::TcpOptions Tcb::segment_options(std::uint8_t flags, time::Instant now) con
 }
 
 std::uint32_t Tcb::usable_window() const noexcept {
-  const Seq right = snd_.una + snd_.wnd;
+  // The right edge the peer offered: SND.WND counts from the ACK that carried it (SND.WL2).
+  // SND.UNA + SND.WND would move the edge right whenever an ACK advances SND.UNA but its
+  // window is not taken (an old SEG.SEQ fails the SND.WL1 test of §3.10.7.4 — a
+  // retransmission, say), and we would send beyond what the peer has room for.
+  const Seq right = snd_.wl2 + snd_.wnd;
   return snd_.nxt < right ? static_cast<std::uint32_t>(right - snd_.nxt) : 0;
 }
 
