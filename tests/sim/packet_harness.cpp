@@ -6,19 +6,11 @@
 #include <sstream>
 
 #include "eal_environment.hpp"
+#include "sim_frames.hpp"
 
 namespace sluice::sim {
 
 namespace {
-
-rte_mempool* clone_pool() {
-  static rte_mempool* pool = [] {
-    rte_mempool* p = rte_pktmbuf_pool_create("sim_clone_pool", 16383, 256, 0, 0, SOCKET_ID_ANY);
-    if (p == nullptr) std::abort();
-    return p;
-  }();
-  return pool;
-}
 
 std::string flags_str(std::uint8_t f) {
   std::string s;
@@ -75,7 +67,7 @@ tcp::TcpConfig PacketHarness::default_config() {
 PacketHarness::PacketHarness(const tcp::TcpConfig& config)
     : clock_(time::Instant{} + std::chrono::hours(1)),
       pool_(test::test_pktmbuf_pool()),
-      clone_pool_(clone_pool()),
+      clone_pool_(sim_clone_pool()),
       pool_base_(rte_mempool_in_use_count(pool_)),
       clone_base_(rte_mempool_in_use_count(clone_pool_)) {
   tcp::StackResources res;
@@ -99,12 +91,7 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
     rte_mbuf* m = pkts[i];
     // Linearise behind a made-up Ethernet header and let lib/wire check everything,
     // checksums included.
-    std::vector<std::uint8_t> frame(14, 0);
-    frame[12] = 0x08;
-    for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
-      const auto* d = rte_pktmbuf_mtod(s, const std::uint8_t*);
-      frame.insert(frame.end(), d, d + s->data_len);
-    }
+    const std::vector<std::uint8_t> frame = linearize_datagram(m);
     EXPECT_EQ(frame.size() - 14, rte_pktmbuf_pkt_len(m)) << "pkt_len disagrees with the chain";
     rte_pktmbuf_free(m);
     auto r = wire::parse_frame(frame);
@@ -163,11 +150,8 @@ void PacketHarness::send(const PeerSegment& s) {
 }
 
 void PacketHarness::send_frame(const std::vector<std::uint8_t>& frame) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  rte_mbuf* m = mbuf_from_frame(pool_, frame);
   ASSERT_NE(m, nullptr);
-  char* d = rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size()));
-  ASSERT_NE(d, nullptr);
-  std::memcpy(d, frame.data(), frame.size());
   wire::ParsedFrame pf;
   auto r = wire::parse_frame(frame);
   if (!r.ok() || r->kind != wire::FrameKind::Ipv4Tcp) {
