@@ -318,6 +318,7 @@ struct SeedResult {
   std::string failure;  ///< empty: passed
   time::Duration sim_time{};
   std::uint64_t frames = 0;
+  bool late_reset = false;  ///< reset after the peer's TIME-WAIT expired (allowed, counted)
 };
 
 SeedResult run_seed(std::uint64_t seed) {
@@ -411,7 +412,17 @@ SeedResult run_seed(std::uint64_t seed) {
         const App& app = s == Side::A ? a : b;
         const App& peer = s == Side::A ? b : a;
         const std::string who = name(s);
-        if (app.reason() != tcp::CloseReason::Normal) {
+        // One reset is TCP working as specified: the peer's TIME-WAIT ran its full 2 MSL
+        // and ended, every byte both ways had arrived, and only then did a retransmission
+        // of ours (its ACKs all lost, the RTO near its 60 s cap) reach the closed port
+        // (RFC 9293 §3.10.7.1). Counted, not failed.
+        const bool peer_tw_expired = peer.time_wait_from() && tw_gone[idx(other(s))] &&
+                                     *tw_gone[idx(other(s))] - *peer.time_wait_from() >=
+                                         2 * (s == Side::A ? sc.net.config_b : sc.net.config_a).msl;
+        if (app.reason() == tcp::CloseReason::Reset && peer_tw_expired && app.received() == peer.data() &&
+            peer.received() == app.data()) {
+          res.late_reset = true;
+        } else if (app.reason() != tcp::CloseReason::Normal) {
           problems.push_back(who + " closed with reason '" + std::string(tcp::to_string(app.reason())) + "'");
         }
         if (app.closed_state() != TcpState::Closed && app.closed_state() != TcpState::TimeWait) {
@@ -519,11 +530,13 @@ TEST(RandomTransfer, BothWaysWithHalfCloseOverLossyLinks) {
   const auto wall_start = std::chrono::steady_clock::now();
   std::uint64_t failed = 0;
   std::uint64_t frames = 0;
+  std::uint64_t late_resets = 0;
   time::Duration sim_time{};
   std::vector<std::uint64_t> failing;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     const SeedResult r = run_seed(seed);
     frames += r.frames;
+    if (r.late_reset) ++late_resets;
     sim_time += r.sim_time;
     if (!r.failure.empty()) {
       ++failed;
@@ -532,9 +545,11 @@ TEST(RandomTransfer, BothWaysWithHalfCloseOverLossyLinks) {
     }
   }
   const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - wall_start);
-  std::printf("[ sim ] %llu seeds from %llu: %llu failed, %llu frames, %lld s simulated, %lld ms wall\n",
+  std::printf("[ sim ] %llu seeds from %llu: %llu failed, %llu reset after TIME-WAIT, %llu frames, %lld s simulated, "
+              "%lld ms wall\n",
               static_cast<unsigned long long>(count), static_cast<unsigned long long>(first),
-              static_cast<unsigned long long>(failed), static_cast<unsigned long long>(frames),
+              static_cast<unsigned long long>(failed), static_cast<unsigned long long>(late_resets),
+              static_cast<unsigned long long>(frames),
               static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(sim_time).count()),
               static_cast<long long>(wall.count()));
   if (!failing.empty()) {
