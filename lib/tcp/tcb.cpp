@@ -390,17 +390,28 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
     send_challenge_ack(now);
     return false;
   }
+  const std::uint32_t sacked_before = scoreboard_.sacked_bytes();
   if (sack_ok_ && seg.th.options.sack_count > 0) {
     scoreboard_.update(seg.th.options.sack_blocks(), snd_.una, snd_.max);
   }
   const std::uint32_t old_wnd = snd_.wnd;
+  const bool pure_ack = seg.payload_len == 0 && !seg.has(TcpFlag::Syn) && !seg.has(TcpFlag::Fin);
   if (snd_.una < ack) {
     process_new_ack(ack, seg, now);
-  } else if (ack == snd_.una && seg.payload_len == 0 &&
-             !seg.has(TcpFlag::Syn) && !seg.has(TcpFlag::Fin) &&
-             (std::uint32_t{seg.th.window} << snd_wscale_) == old_wnd && snd_.una != snd_.max &&
-             old_wnd != 0) {
-    // RFC 5681 §2 "duplicate acknowledgment" (a zero window's answers to probes are not)
+  } else if (ack == snd_.una && pure_ack && snd_.una != snd_.max && old_wnd != 0 &&
+             (sack_ok_ ? scoreboard_.sacked_bytes() > sacked_before
+                       : (std::uint32_t{seg.th.window} << snd_wscale_) == old_wnd)) {
+    // A duplicate acknowledgment: with SACK, one that reports new SACKed data (RFC 6675
+    // §2 "DupAck": the peer's window may change meanwhile, as Linux's does all the time);
+    // without, RFC 5681 §2's definition, same window included. A zero window's answers
+    // to probes are not.
+    process_dup_ack(seg, now);
+  }
+  // RFC 6675 §5: with SACK, loss recovery also starts whenever the scoreboard says the
+  // first unacknowledged segment is lost, whatever the count of duplicate ACKs.
+  if (sack_ok_ && !in_recovery_ && snd_.una != snd_.max &&
+      scoreboard_.is_lost(snd_.una, effective_mss())) {
+    dupacks_ = SackScoreboard::kDupThresh - 1;
     process_dup_ack(seg, now);
   }
   update_send_window(seg);
@@ -457,7 +468,7 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
       // Full acknowledgment: recovery ends (RFC 6582 §3.2 step 3, RFC 6675 §5).
       in_recovery_ = false;
       dupacks_ = 0;
-      cc()->on_recovery_exit(now);
+      if (recovery_cut_) cc()->on_recovery_exit(now);  // deflate only what on_loss cut
     } else if (!sack_ok_) {
       // Partial acknowledgment (RFC 6582 §3.2 step 4): retransmit the next hole, deflate
       // by the amount acknowledged and add back one SMSS.
@@ -472,11 +483,12 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
     dupacks_ = 0;
     cc()->on_ack(acked, flight_before, rtt_.has_sample() ? rtt_.srtt() : time::Duration::zero(), now);
   }
+  tlp_out_ = false;  // RFC 8985 §7.4: an ACK of new data ends the probe episode
   // RFC 6298 §5.2/5.3: all acknowledged → timer off; else restart it.
   if (snd_.una == snd_.max) {
-    if (rtx_mode_ == RtxMode::Retransmit) stack_.wheel_.cancel(rtx_timer_);
+    if (rtx_mode_ != RtxMode::Persist) stack_.wheel_.cancel(rtx_timer_);
   } else {
-    arm_rtx(now);
+    arm_loss_timer(now);
   }
   if (want_writable_ && send_space() > 0) {
     want_writable_ = false;
@@ -494,12 +506,21 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
   ++dupacks_;
   const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
                     (sack_ok_ && scoreboard_.is_lost(snd_.una, emss));
-  // RFC 6582 §3.2 step 1: only if the ACK covers more than `recover`.
-  if (!lost || !(snd_.recover < snd_.una || snd_.recover == snd_.una)) return;
+  if (!lost) return;
+  // Holes below `recover` belong to a loss episode already answered (by a timeout, whose
+  // go-back-N resend lost again, or an earlier recovery). RFC 6582 §3.2 step 1 forbids
+  // NewReno a second fast retransmit there. With SACK we know exactly which segments are
+  // missing, so, as Linux does in its loss state, we repair them now — but without cutting
+  // the window a second time for the same episode.
+  const bool same_episode = snd_.una < snd_.recover;
+  if (same_episode && !sack_ok_) return;
   in_recovery_ = true;
-  snd_.recover = snd_.max;
-  cc()->on_loss(bytes_in_flight(), now);
-  if (!sack_ok_) cc()->set_cwnd(cc()->ssthresh() + 3 * emss);  // step 3 inflation
+  recovery_cut_ = !same_episode;
+  if (!same_episode) {
+    snd_.recover = snd_.max;
+    cc()->on_loss(bytes_in_flight(), now);
+    if (!sack_ok_) cc()->set_cwnd(cc()->ssthresh() + 3 * emss);  // step 3 inflation
+  }
   ++stack_.counters_.fast_retransmits;
   if (sack_ok_) ++stack_.counters_.sack_recoveries;
   rtt_timing_ = false;  // Karn
@@ -695,6 +716,17 @@ void Tcb::output(time::Instant now) noexcept {
     cc()->on_idle_restart(now);
   }
   for (;;) {
+    // Resending after a timeout: skip what the peer has SACKed (RFC 6675 §5.1).
+    std::uint32_t gap = UINT32_MAX;
+    if (sack_ok_ && snd_.nxt < snd_.max) {
+      for (const auto& r : scoreboard_.ranges()) {
+        if (!(snd_.nxt < r.left) && snd_.nxt < r.right) snd_.nxt = wire::seq_min(r.right, snd_.max);
+        if (snd_.nxt < r.left) {
+          gap = static_cast<std::uint32_t>(r.left - snd_.nxt);
+          break;
+        }
+      }
+    }
     const std::uint32_t unsent = unsent_bytes();
     if (unsent == 0) break;
     std::uint32_t flight = bytes_in_flight();
@@ -706,7 +738,7 @@ void Tcb::output(time::Instant now) noexcept {
     const std::uint32_t cwnd = cc()->cwnd();
     const std::uint32_t cwnd_room = cwnd > flight ? cwnd - flight : 0;
     const std::uint32_t room = std::min(usable_window(), cwnd_room);
-    std::uint32_t len = std::min(unsent, emss);
+    std::uint32_t len = std::min({unsent, emss, gap});
     if (room < len) {
       // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a partial segment only if it is at
       // least half the largest window the peer has offered.
@@ -782,7 +814,7 @@ bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
   unacked_segs_ = 0;
   stack_.wheel_.cancel(delack_timer_);
   last_tx_ = now;
-  if (!rtx_timer_.scheduled() || rtx_mode_ == RtxMode::Persist) arm_rtx(now);
+  if (!rtx_timer_.scheduled() || rtx_mode_ == RtxMode::Persist) arm_loss_timer(now);
   return true;
 }
 
@@ -793,7 +825,11 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
     const Seq from = wire::seq_max(high_rxt_, snd_.una);
     const auto hole = scoreboard_.next_hole(from, emss);
     const auto len = static_cast<std::uint32_t>(hole.right - hole.left);
-    if (len == 0 || !scoreboard_.is_lost(hole.left, emss)) return;
+    // Lost: RFC 6675's IsLost, or — after a tail loss probe whose answer SACKed data above
+    // the hole while the hole stayed — lost by the reasoning of RACK (RFC 8985 §6.2).
+    const bool lost = scoreboard_.is_lost(hole.left, emss) ||
+                      (tlp_out_ && scoreboard_.sacked_above(hole.left) > 0);
+    if (len == 0 || !lost) return;
     const std::uint32_t flight = bytes_in_flight();
     const std::uint32_t gone = scoreboard_.sacked_bytes() + scoreboard_.hole_bytes_from(from, snd_.una);
     const std::uint32_t pipe = flight > gone ? flight - gone : 0;
@@ -891,6 +927,49 @@ std::uint32_t Tcb::ts_now(time::Instant now) const noexcept {
 
 // ======================================================================== timers
 
+void Tcb::arm_loss_timer(time::Instant now) noexcept {
+  // RFC 8985 §7.2: with SACK and an RTT estimate, probe the tail after PTO = 2*SRTT (plus
+  // the peer's worst-case delayed ACK when a single segment is out), if that is sooner
+  // than the RTO; one probe per episode.
+  if (sack_ok_ && rtt_.has_sample() && !in_recovery_ && retries_ == 0 && !tlp_out_ &&
+      kSynchronized.has(state_)) {
+    time::Duration pto = 2 * rtt_.srtt();
+    if (bytes_in_flight() <= effective_mss()) pto += std::chrono::milliseconds(200);
+    pto = std::max<time::Duration>(pto, std::chrono::milliseconds(10));
+    if (pto < rtt_.rto()) {
+      rtx_mode_ = RtxMode::Probe;
+      stack_.wheel_.schedule(rtx_timer_, now + pto);
+      return;
+    }
+  }
+  arm_rtx(now);
+}
+
+// RFC 8985 §7.3: send one new segment if the windows allow, else retransmit the last one,
+// so that its ACK (with SACK blocks) shows what the tail lost.
+void Tcb::send_tail_loss_probe(time::Instant now) noexcept {
+  tlp_out_ = true;
+  ++stack_.counters_.tail_loss_probes;
+  const std::uint32_t emss = effective_mss();
+  const std::uint32_t unsent = unsent_bytes();
+  if (unsent > 0 && usable_window() > 0) {
+    const std::uint32_t len = std::min({unsent, emss, usable_window()});
+    if (send_data_segment(snd_.nxt, len, snd_.nxt < snd_.max, now)) {
+      arm_rtx(now);
+      return;
+    }
+  }
+  const Seq data_end = fin_queued_ && fin_seq_ < snd_.max ? fin_seq_ : snd_.max;
+  if (snd_.una < data_end) {
+    const auto outstanding = static_cast<std::uint32_t>(data_end - snd_.una);
+    const std::uint32_t len = std::min(outstanding, emss);
+    send_data_segment(data_end - len, len, true, now);
+  } else {
+    output(now);  // only a FIN is out: resend it
+  }
+  arm_rtx(now);
+}
+
 void Tcb::arm_rtx(time::Instant now) noexcept {
   rtx_mode_ = RtxMode::Retransmit;
   stack_.wheel_.schedule(rtx_timer_, now + rtt_.rto());
@@ -917,6 +996,14 @@ void Tcb::on_rtx_timer() noexcept {
   const time::Instant now = stack_.now_;
   const TcpConfig& c = stack_.config();
   TcpCounters& ctr = stack_.counters_;
+  if (rtx_mode_ == RtxMode::Probe) {
+    rtx_mode_ = RtxMode::Retransmit;
+    if (snd_.una != snd_.max && kSynchronized.has(state_)) {
+      send_tail_loss_probe(now);
+    }
+    stack_.dispatch(*this);
+    return;
+  }
   if (rtx_mode_ == RtxMode::Persist) {
     // Zero-window probe: one byte beyond the window (RFC 9293 §3.8.6.1).
     if (unsent_bytes() > 0 && usable_window() == 0) {
@@ -984,7 +1071,10 @@ void Tcb::on_rtx_timer() noexcept {
       rtt_timing_ = false;
       in_recovery_ = false;
       dupacks_ = 0;
-      scoreboard_.clear();  // RFC 2018 §8: SACK information may be reneged after a timeout
+      // RFC 6675 §5.1: keep using what the peer reported SACKed, so the resend below skips
+      // data it holds. A second timeout in a row may mean it reneged (RFC 2018 §8): then
+      // forget the scoreboard and resend everything.
+      if (retries_ > 1) scoreboard_.clear();
       snd_.recover = snd_.max;  // RFC 6582 §4: no fast retransmit for these old ACKs
       snd_.nxt = snd_.una;
       high_rxt_ = snd_.una;

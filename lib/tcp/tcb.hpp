@@ -128,7 +128,7 @@ class Tcb {
     kEvPeerClosed = 8,
     kEvClosed = 16,
   };
-  enum class RtxMode : std::uint8_t { Retransmit, Persist };
+  enum class RtxMode : std::uint8_t { Retransmit, Persist, Probe };
 
   // --- opening (called by TcpStack / Listener) ---
   void open_active(Seq iss, time::Instant now) noexcept;
@@ -171,6 +171,9 @@ class Tcb {
   void on_delack_timer() noexcept;
   void on_keepalive_timer() noexcept;
   void arm_rtx(time::Instant now) noexcept;
+  /// The tail loss probe timer if it may run (RFC 8985 §7.2), else the RTO.
+  void arm_loss_timer(time::Instant now) noexcept;
+  void send_tail_loss_probe(time::Instant now) noexcept;
   void arm_persist(time::Instant now) noexcept;
   void restart_keepalive(time::Instant now) noexcept;
   void cancel_timers() noexcept;
@@ -246,6 +249,8 @@ class Tcb {
   bool app_closed_ : 1 = false;     ///< close(): the application reads no more
   bool ack_now_ : 1 = false;        ///< an ACK must go out before output() returns
   bool in_recovery_ : 1 = false;
+  bool recovery_cut_ : 1 = false;   ///< this recovery reduced the window (on_loss was called)
+  bool tlp_out_ : 1 = false;        ///< a tail loss probe is outstanding (RFC 8985 §7)
   bool rtt_timing_ : 1 = false;
   bool want_writable_ : 1 = false;  ///< send() was short: tell the app when space frees
   bool passive_ : 1 = false;        ///< opened by a listener (SYN-RECEIVED → LISTEN on RST)

@@ -83,6 +83,7 @@ struct TcpCounters {
   std::uint64_t retrans_segs = 0;
   std::uint64_t rto_expired = 0;
   std::uint64_t fast_retransmits = 0;
+  std::uint64_t tail_loss_probes = 0;   ///< RFC 8985 §7 probes sent
   std::uint64_t sack_recoveries = 0;
   std::uint64_t rsts_out = 0;
   std::uint64_t rsts_in = 0;            ///< RSTs that reset a connection
