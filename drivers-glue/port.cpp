@@ -135,6 +135,24 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
                    rte_strerror(-rc));
     }
   }
+  if (info.rss) {
+    // Program the RETA ourselves rather than trust the driver's default, so that the
+    // engines' software model of it (engine::FlowSteering) is exact: entry i → queue i % n.
+    info.reta_size = dev.reta_size;
+    if (dev.reta_size != 0 && dev.reta_size <= RTE_ETH_RSS_RETA_SIZE_512) {
+      std::array<rte_eth_rss_reta_entry64, RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE> reta{};
+      for (std::uint16_t i = 0; i < dev.reta_size; ++i) {
+        auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+        group.mask |= std::uint64_t{1} << (i % RTE_ETH_RETA_GROUP_SIZE);
+        group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<std::uint16_t>(i % cfg.queues);
+      }
+      if (int rc = rte_eth_dev_rss_reta_update(port_id, reta.data(), dev.reta_size); rc != 0) {
+        std::fprintf(stderr, "sluice: port %u (%s): RETA update: %s (keeping the driver's, "
+                     "assumed round-robin)\n", port_id, drv, rte_strerror(-rc));
+      }
+    }
+    if ((info.reta_size & (info.reta_size - 1)) != 0) info.reta_size = 0;  // not a power of 2
+  }
   rte_ether_addr mac{};
   if (rte_eth_macaddr_get(port_id, &mac) == 0) {
     std::memcpy(info.mac.data(), mac.addr_bytes, info.mac.size());
@@ -142,6 +160,12 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
   std::uint16_t mtu = 0;
   if (rte_eth_dev_get_mtu(port_id, &mtu) == 0) info.mtu = mtu;
   return info;
+}
+
+std::uint16_t max_queue_pairs(std::uint16_t port_id) noexcept {
+  rte_eth_dev_info dev{};
+  if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_dev_info_get(port_id, &dev) != 0) return 0;
+  return dev.max_rx_queues < dev.max_tx_queues ? dev.max_rx_queues : dev.max_tx_queues;
 }
 
 void close_port(std::uint16_t port_id) noexcept {

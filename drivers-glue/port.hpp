@@ -46,6 +46,9 @@ struct PortInfo {
   std::uint16_t queues = 1;
   bool rss = false;             ///< hardware RSS active (else: software steering)
   std::uint64_t rss_hf = 0;
+  /// RSS redirection table entries (a power of two), programmed round-robin: entry i sends
+  /// to queue i % queues, so queue = (hash & (reta_size - 1)) % queues. 0 without RSS.
+  std::uint16_t reta_size = 0;
   int socket = 0;
   PortOffloads offloads{};      ///< what is actually enabled
 };
@@ -54,6 +57,11 @@ struct PortInfo {
 /// Pre: EAL is up; the port exists and is stopped. Post (ok): the port is started.
 Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
                                   rte_mempool* pool) noexcept;
+
+/// How many RX/TX queue pairs the port can have (min of its RX and TX maxima); 0 if the
+/// port does not exist. Lets a caller choose between one queue per engine and one queue
+/// with software steering before setup_port.
+std::uint16_t max_queue_pairs(std::uint16_t port_id) noexcept;
 
 /// Stops and closes the port (errors are logged, not returned: this is teardown).
 void close_port(std::uint16_t port_id) noexcept;
