@@ -4,6 +4,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <algorithm>
 #include <cstring>
@@ -24,6 +25,7 @@ Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone
   res.link_headroom = wire::EthernetHeader::kSize;
   res.secret = secret;
   tcp_ = std::make_unique<tcp::TcpStack>(config.tcp, res, tcp::TxSink{&Engine::tcp_sink, this}, now_);
+  if (config.shard.steering.engines() > 1) mesh_ = config.shard.mesh;
   if (config.impair.active()) {
     rx_impair_ = std::make_unique<Impairment>(config.impair, 1);
     tx_impair_ = std::make_unique<Impairment>(config.impair, 2);
@@ -41,14 +43,18 @@ Engine::~Engine() {
 std::uint16_t Engine::poll() noexcept {
   now_ = clock_.now();
   std::array<rte_mbuf*, 256> rx;
-  const std::uint16_t n = rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
-                                           std::min<std::uint16_t>(config_.burst, 256));
+  const std::uint16_t n =
+      config_.shard.has_queue
+          ? rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
+                             std::min<std::uint16_t>(config_.burst, 256))
+          : 0;
   if (rx_impair_) {
     for (std::uint16_t i = 0; i < n; ++i) rx_impair_->push(rx[i], now_, pool_);
     rx_impair_->release(now_, [this](rte_mbuf* m) { receive(m); });
   } else {
     for (std::uint16_t i = 0; i < n; ++i) receive(rx[i]);
   }
+  if (mesh_ != nullptr) drain_mesh();
   if (now_ >= tcp_->next_deadline()) tcp_->advance(now_);
   tcp_->flush();
   if (now_ >= next_arp_expiry_) {
@@ -56,6 +62,7 @@ std::uint16_t Engine::poll() noexcept {
     next_arp_expiry_ = now_ + 1s;
   }
   if (tx_impair_) tx_impair_->release(now_, [this](rte_mbuf* m) { enqueue_tx_now(m); });
+  if (mesh_ != nullptr && config_.shard.index == 0 && config_.shard.has_queue) drain_relays();
   flush_tx();
   return n;
 }
@@ -63,6 +70,10 @@ std::uint16_t Engine::poll() noexcept {
 void Engine::receive(rte_mbuf* m) noexcept {
   ++counters_.rx_packets;
   counters_.rx_bytes += rte_pktmbuf_pkt_len(m);
+  handle_frame(m, false);
+}
+
+void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
   if (m->nb_segs > 1) {
     ++counters_.multi_segment;
     rte_pktmbuf_free(m);
@@ -90,7 +101,7 @@ void Engine::receive(rte_mbuf* m) noexcept {
     return;
   }
   if (pf_.kind == wire::FrameKind::Arp) {
-    handle_arp(pf_, m);
+    handle_arp(pf_, m, from_peer);
     return;
   }
   if (pf_.kind == wire::FrameKind::Ipv6) {
@@ -115,6 +126,15 @@ void Engine::receive(rte_mbuf* m) noexcept {
   }
   switch (pf_.kind) {
     case wire::FrameKind::Ipv4Tcp:
+      if (config_.shard.software_steering && !from_peer) {
+        const FlowSteering& fs = config_.shard.steering;
+        const std::uint16_t owner =
+            fs.owner(fs.hash(pf_.ip.src, pf_.ip.dst, pf_.tcp.src_port, pf_.tcp.dst_port));
+        if (owner != config_.shard.index) {
+          forward(m, owner);
+          return;
+        }
+      }
       tcp_->input(m, pf_.ip, pf_.tcp, pf_.payload_offset, now_);
       return;
     case wire::FrameKind::Ipv4Icmp:
@@ -128,10 +148,15 @@ void Engine::receive(rte_mbuf* m) noexcept {
 }
 
 // RFC 826 "Packet Reception": update a known sender; if we are the target, add the
-// sender; answer requests for our address.
-void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
+// sender; answer requests for our address. Several engines: the one that received the
+// frame answers and copies it to the others, which only learn (each has its own cache).
+void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer) noexcept {
   const wire::ArpPacket& a = pf.arp;
-  (a.is_request() ? counters_.arp_requests_in : counters_.arp_replies_in)++;
+  if (from_peer) {
+    ++counters_.arp_shared_in;
+  } else {
+    (a.is_request() ? counters_.arp_requests_in : counters_.arp_replies_in)++;
+  }
   const bool for_us = a.tpa == config_.addr;
   if (!a.spa.is_unspecified() && a.spa != config_.addr &&
       (for_us || arp_.lookup(a.spa, now_).has_value())) {
@@ -139,11 +164,71 @@ void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
       frame_and_send(held, mac);
     });
   }
-  if (for_us && a.is_request()) {
+  if (for_us && a.is_request() && !from_peer) {
     send_arp(wire::ArpPacket::kOpReply, a.sha, a.spa, a.sha);
     ++counters_.arp_replies_out;
   }
+  if (mesh_ != nullptr && !from_peer) {
+    share_arp(m);
+    return;
+  }
   rte_pktmbuf_free(m);
+}
+
+// The frame itself goes to every other engine (one reference each, no copy): they only
+// read it, and the last one to finish frees it. Takes over this engine's reference too.
+void Engine::share_arp(rte_mbuf* m) noexcept {
+  const std::uint16_t engines = config_.shard.steering.engines();
+  rte_mbuf_refcnt_update(m, static_cast<std::int16_t>(engines - 2));  // engines-1 owners
+  for (std::uint16_t to = 0; to < engines; ++to) {
+    if (to == config_.shard.index) continue;
+    if (rte_ring_sp_enqueue(mesh_->steer(config_.shard.index, to),
+                            reinterpret_cast<void*>(CoreMesh::encode(m, CoreMesh::Message::ArpLearn))) == 0) {
+      ++counters_.arp_shared_out;
+    } else {
+      ++counters_.arp_share_ring_full;
+      rte_pktmbuf_free(m);  // that engine's reference
+    }
+  }
+}
+
+void Engine::forward(rte_mbuf* m, std::uint16_t owner) noexcept {
+  ++counters_.steer_misdirected;
+  if (rte_ring_sp_enqueue(mesh_->steer(config_.shard.index, owner),
+                          reinterpret_cast<void*>(CoreMesh::encode(m, CoreMesh::Message::Frame))) == 0) {
+    ++counters_.steer_forwarded;
+  } else {
+    ++counters_.steer_ring_full;
+    rte_pktmbuf_free(m);
+  }
+}
+
+void Engine::drain_mesh() noexcept {
+  const std::uint16_t engines = config_.shard.steering.engines();
+  std::array<void*, 64> in;
+  for (std::uint16_t from = 0; from < engines; ++from) {
+    if (from == config_.shard.index) continue;
+    rte_ring* r = mesh_->steer(from, config_.shard.index);
+    const unsigned n = rte_ring_sc_dequeue_burst(r, in.data(), in.size(), nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      CoreMesh::Message kind{};
+      rte_mbuf* m = CoreMesh::decode(in[i], kind);
+      if (kind == CoreMesh::Message::Frame) ++counters_.steer_in;
+      handle_frame(m, true);
+    }
+  }
+}
+
+void Engine::drain_relays() noexcept {
+  const std::uint16_t engines = config_.shard.steering.engines();
+  for (std::uint16_t from = 1; from < engines && tx_count_ < kTxRing; ++from) {
+    rte_ring* r = mesh_->relay(from);
+    if (r == nullptr) continue;
+    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(tx_.data() + tx_count_),
+                                                 kTxRing - tx_count_, nullptr);
+    tx_count_ = static_cast<std::uint16_t>(tx_count_ + n);
+    counters_.tx_relayed += n;
+  }
 }
 
 void Engine::handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
@@ -215,18 +300,18 @@ Result<tcp::Tcb*, Errc> Engine::connect(wire::Ipv4Addr remote, std::uint16_t por
                                         tcp::TcpHandler* handler) noexcept {
   constexpr std::uint16_t kFirst = 32768;
   constexpr std::uint16_t kLast = 60999;
-  for (std::uint32_t tries = 0; tries <= kLast - kFirst; ++tries) {
-    const std::uint16_t local = next_ephemeral_;
-    next_ephemeral_ = next_ephemeral_ == kLast ? kFirst : static_cast<std::uint16_t>(next_ephemeral_ + 1);
-    const tcp::FourTuple t{config_.addr, remote, local, port};
-    // A port in TIME-WAIT with this peer could be reused (RFC 6191), but a fresh one is
-    // cleaner while there are any.
-    if (tcp_->state_of(t) != tcp::TcpState::Closed) continue;
-    auto r = tcp_->connect(t, handler);
-    tcp_->flush();
-    return r;
-  }
-  return Err{Errc::AddressInUse};
+  const tcp::FourTuple t{config_.addr, remote, 0, port};
+  // Only ports whose replies hash to this engine (every port for a lone engine). A port in
+  // TIME-WAIT with this peer could be reused (RFC 6191), but a fresh one is cleaner while
+  // there are any.
+  const auto local = config_.shard.steering.pick_local_port(
+      t, config_.shard.index, kFirst, kLast, next_ephemeral_, [&](std::uint16_t p) noexcept {
+        return tcp_->state_of({t.local_ip, t.remote_ip, p, t.remote_port}) == tcp::TcpState::Closed;
+      });
+  if (!local) return Err{Errc::AddressInUse};
+  auto r = tcp_->connect({t.local_ip, t.remote_ip, *local, t.remote_port}, handler);
+  tcp_->flush();
+  return r;
 }
 
 bool Engine::on_link(wire::Ipv4Addr ip) const noexcept {
@@ -304,8 +389,15 @@ void Engine::flush_tx() noexcept {
   while (off < tx_count_) {
     std::uint64_t bytes = 0;
     for (std::uint16_t i = off; i < tx_count_; ++i) bytes += rte_pktmbuf_pkt_len(tx_[i]);
+    // No TX queue of our own: engine 0 transmits for us (drain_relays). Either way what
+    // is not taken stays in the batch for the next iteration.
     const std::uint16_t sent =
-        rte_eth_tx_burst(config_.port, config_.queue, tx_.data() + off, tx_count_ - off);
+        config_.shard.has_queue
+            ? rte_eth_tx_burst(config_.port, config_.queue, tx_.data() + off, tx_count_ - off)
+            : static_cast<std::uint16_t>(rte_ring_sp_enqueue_burst(
+                  mesh_->relay(config_.shard.index), reinterpret_cast<void* const*>(tx_.data() + off),
+                  tx_count_ - off, nullptr));
+    if (!config_.shard.has_queue) counters_.tx_relay_out += sent;
     std::uint64_t unsent_bytes = 0;
     for (std::uint16_t i = off + sent; i < tx_count_; ++i) unsent_bytes += rte_pktmbuf_pkt_len(tx_[i]);
     counters_.tx_packets += sent;

@@ -1,7 +1,14 @@
 // Engine: one per core. Owns its RX/TX queue pair, its TcpStack (connection table shard,
 // listeners, timer wheel), its ARP cache and counters, and runs the poll loop of
 // DESIGN.md: rx burst → parse and validate (lib/wire) → ARP and ICMP on the spot → TCP
-// input → application callbacks → one tx burst per iteration → timers.
+// input → application callbacks → one tx burst per iteration → timers → message rings.
+//
+// Several engines on one port (DESIGN.md "Sharding and RSS"): each owns the flows that
+// FlowSteering assigns it. With hardware RSS the NIC already delivers them to its queue.
+// Without (af_packet, tap, single-queue virtio, net_ring), every TCP frame's owner is
+// computed on receive and a misdirected frame goes to its owner over a CoreMesh ring; an
+// engine the port has no queue for receives only from the mesh and hands what it sends to
+// engine 0 (relay ring). ARP frames are copied to every engine so all caches learn.
 //
 // Nothing here locks or allocates after construction; every drop has a counter.
 #pragma once
@@ -11,6 +18,8 @@
 #include <memory>
 
 #include "engine/arp_cache.hpp"
+#include "engine/core_mesh.hpp"
+#include "engine/flow_steering.hpp"
 #include "engine/impairment.hpp"
 #include "tcp/tcp_stack.hpp"
 #include "time/clock.hpp"
@@ -22,6 +31,15 @@ struct rte_mbuf;
 struct rte_mempool;
 
 namespace sluice::engine {
+
+/// Where an engine sits among the engines of its port. The defaults: alone on the port.
+struct ShardConfig {
+  std::uint16_t index = 0;         ///< this engine's number, 0..steering.engines()-1
+  FlowSteering steering{};         ///< flow → engine; engines() == 1: nothing below applies
+  bool software_steering = false;  ///< check each TCP frame's owner; forward misdirected ones
+  bool has_queue = true;           ///< false: RX only from the mesh, TX over relay(index)
+  CoreMesh* mesh = nullptr;        ///< required when steering.engines() > 1
+};
 
 struct EngineConfig {
   std::uint16_t port = 0;
@@ -35,6 +53,7 @@ struct EngineConfig {
   std::uint16_t burst = 32;
   tcp::TcpConfig tcp{};
   ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
+  ShardConfig shard{};
 };
 
 /// Per-engine counters besides TCP's: what the link layer saw and dropped, and why.
@@ -56,6 +75,16 @@ struct EngineCounters {
   std::uint64_t unsupported = 0;       ///< UDP, IPv6, other protocols and ICMP types
   std::uint64_t multi_segment = 0;     ///< chained RX mbufs: not handled yet, dropped
   std::uint64_t no_mbuf = 0;
+  // Several engines on one port (all zero for a lone engine).
+  std::uint64_t steer_misdirected = 0;  ///< TCP frames received here that another engine owns
+  std::uint64_t steer_forwarded = 0;    ///< ... handed to the owner's ring
+  std::uint64_t steer_ring_full = 0;    ///< ... dropped: the owner's ring was full
+  std::uint64_t steer_in = 0;           ///< frames other engines forwarded to this one
+  std::uint64_t arp_shared_out = 0;     ///< ARP frames copied to another engine's ring
+  std::uint64_t arp_share_ring_full = 0;  ///< ... copies dropped: that ring was full
+  std::uint64_t arp_shared_in = 0;      ///< ARP frames other engines copied to this one
+  std::uint64_t tx_relay_out = 0;       ///< no TX queue: frames handed to engine 0 to send
+  std::uint64_t tx_relayed = 0;         ///< frames of queue-less engines this one transmitted
   std::array<std::uint64_t, wire::kParseErrorCount> parse_errors{};
 };
 
@@ -74,7 +103,8 @@ class Engine {
   void announce() noexcept;
 
   /// Active open to remote:port from our address and a free ephemeral port (32768-60999,
-  /// Linux's default range), taken in turn. Errors: AddressInUse when every port to that
+  /// Linux's default range), taken in turn, among those whose replies hash to this engine
+  /// (FlowSteering::owner_of), so the flow never needs forwarding. Errors: AddressInUse when every port to that
   /// destination is busy, NoMemory at the connection limit.
   Result<tcp::Tcb*, Errc> connect(wire::Ipv4Addr remote, std::uint16_t port,
                                   tcp::TcpHandler* handler) noexcept;
@@ -89,18 +119,27 @@ class Engine {
     return (rx_impair_ ? rx_impair_->dropped : 0) + (tx_impair_ ? tx_impair_->dropped : 0);
   }
 
-  /// Receive path for one frame (public so tests can drive an engine without a port).
+  /// Receive path for one frame from the port (public so tests can drive an engine
+  /// without a port).
   void receive(rte_mbuf* m) noexcept;
+  /// This engine's number among the engines of its port.
+  [[nodiscard]] std::uint16_t index() const noexcept { return config_.shard.index; }
   /// Flushes the TX batch to the port now.
   void flush_tx() noexcept;
 
  private:
   static void tcp_sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept;
+  /// from_peer: another engine forwarded m (already steered; ARP only to learn from).
+  void handle_frame(rte_mbuf* m, bool from_peer) noexcept;
+  void forward(rte_mbuf* m, std::uint16_t owner) noexcept;  ///< misdirected TCP frame
+  void share_arp(rte_mbuf* m) noexcept;  ///< a copy of an ARP frame to every other engine
+  void drain_mesh() noexcept;            ///< frames other engines steered to this one
+  void drain_relays() noexcept;          ///< frames of queue-less engines, to transmit
   void route(rte_mbuf* datagram) noexcept;       ///< IPv4 datagram → Ethernet frame → TX
   void frame_and_send(rte_mbuf* datagram, const wire::MacAddr& dst) noexcept;
   void enqueue_tx(rte_mbuf* frame) noexcept;
   void enqueue_tx_now(rte_mbuf* frame) noexcept;
-  void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
+  void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer) noexcept;
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
                 const wire::MacAddr& eth_dst) noexcept;
@@ -119,6 +158,7 @@ class Engine {
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
   std::uint16_t next_ephemeral_ = 32768;
+  CoreMesh* mesh_ = nullptr;  ///< config_.shard.mesh when there are other engines
   std::unique_ptr<Impairment> rx_impair_;
   std::unique_ptr<Impairment> tx_impair_;
 };
