@@ -3,12 +3,19 @@
 // reading goes on until the peer closes. Exit status: 0 on a clean close, 1 with a
 // message on a refused, reset or timed-out connection, 2 on bad usage.
 //
+// One connection, on one engine. With several lcores (EAL -l), --engine N says which
+// engine makes the active open (its source port is chosen so the replies are steered to
+// that engine); with --listen every engine listens and the first connection accepted
+// anywhere is the one. The Cat is only touched by the engine that owns the connection;
+// what the others look at (claimed, finished) is atomic.
+//
 // Usage: sluice-cat [EAL options] -- --addr A.B.C.D/LEN (--connect HOST:PORT | --listen PORT)
-//                                     [--gateway G] [--syn-retries N] [--stats]
+//                                     [--gateway G] [--syn-retries N] [--engine N] [--stats]
 #include <fcntl.h>
 #include <getopt.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -29,12 +36,13 @@ class Cat final : public tcp::TcpHandler, public tcp::ListenHandler {
   void on_acceptable(tcp::Listener& l) noexcept override {
     Tcb* t = l.accept();
     if (t == nullptr) return;
-    if (conn_ != nullptr) {  // one connection at a time, like nc
+    if (claimed_.exchange(true, std::memory_order_acq_rel)) {  // one connection, like nc
       t->abort();
       return;
     }
     conn_ = t;
     t->set_handler(this);
+    owner_.store(static_cast<int>(engine_of_listener(l)), std::memory_order_release);
   }
   void on_connected(Tcb&) noexcept override {}
   void on_data(Tcb& t) noexcept override {
@@ -57,8 +65,8 @@ class Cat final : public tcp::TcpHandler, public tcp::ListenHandler {
   void on_closed(Tcb&, CloseReason r) noexcept override {
     std::fflush(stdout);
     conn_ = nullptr;
-    finished_ = true;
     reason_ = r;
+    finished_.store(true, std::memory_order_release);
   }
 
   // Moves standard input into the connection while it takes data; at EOF, half-closes.
@@ -97,9 +105,19 @@ class Cat final : public tcp::TcpHandler, public tcp::ListenHandler {
     }
   }
 
-  Tcb* conn_ = nullptr;
-  bool finished_ = false;
-  CloseReason reason_ = CloseReason::Normal;
+  Tcb* conn_ = nullptr;  ///< only the owner engine touches it
+  std::atomic<bool> claimed_{false};
+  std::atomic<int> owner_{-1};  ///< engine of the connection, once there is one
+  std::atomic<bool> finished_{false};
+  CloseReason reason_ = CloseReason::Normal;  ///< written before finished_ is set
+  std::vector<tcp::Listener*> listeners;      ///< per engine (--listen)
+
+  std::size_t engine_of_listener(const tcp::Listener& l) const noexcept {
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      if (listeners[i] == &l) return i;
+    }
+    return 0;
+  }
 
  private:
   std::vector<std::uint8_t> pending_;
@@ -111,10 +129,11 @@ class Cat final : public tcp::TcpHandler, public tcp::ListenHandler {
 void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN (--connect HOST:PORT | --listen PORT)\n"
-      "                          [--gateway G] [--syn-retries N] [--stats]\n\n"
+      "                          [--gateway G] [--syn-retries N] [--engine N] [--stats]\n\n"
       "netcat on sluice: standard input to the connection, the connection to standard output;\n"
       "at end of input, shut the write side down and read until the peer closes.\n"
-      "Exit 1 with a message on a refused, reset or timed-out connection.\n",
+      "Exit 1 with a message on a refused, reset or timed-out connection.\n"
+      "--engine N: with several lcores, the engine (0 = main lcore) that makes the active open.\n",
       prog);
 }
 
@@ -127,11 +146,13 @@ int main(int argc, char** argv) {
   tcp::TcpConfig tcfg;
   std::string connect_to;
   unsigned long listen_port = 0;
+  unsigned long engine_index = 0;
   static const option kLong[] = {{"addr", required_argument, nullptr, 'a'},
                                  {"gateway", required_argument, nullptr, 'g'},
                                  {"connect", required_argument, nullptr, 'c'},
                                  {"listen", required_argument, nullptr, 'l'},
                                  {"syn-retries", required_argument, nullptr, 'r'},
+                                 {"engine", required_argument, nullptr, 'e'},
                                  {"stats", no_argument, nullptr, 's'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
@@ -171,6 +192,13 @@ int main(int argc, char** argv) {
         tcfg.syn_retries = static_cast<std::uint8_t>(v);
         break;
       }
+      case 'e':
+        engine_index = std::strtoul(optarg, &end, 10);
+        if (*end != '\0' || engine_index > 65535) {
+          std::fprintf(stderr, "sluice-cat: --engine wants an engine number, got '%s'\n", optarg);
+          return 2;
+        }
+        break;
       case 's': common.stats = true; break;
       case 'h': usage("sluice-cat"); return 0;
       default: usage("sluice-cat"); return 2;
@@ -196,35 +224,55 @@ int main(int argc, char** argv) {
   if (!rt->configure(common, tcfg).ok()) return 2;
   ::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
+  if (engine_index >= rt->engine_count()) {
+    std::fprintf(stderr, "sluice-cat: --engine %lu, but there are %u engines (one per lcore)\n",
+                 engine_index, rt->engine_count());
+    return 2;
+  }
+
   Cat cat;
-  tcp::Listener* listener = nullptr;
   if (listen_port != 0) {
-    auto l = rt->tcp().listen(wire::Ipv4Addr{}, static_cast<std::uint16_t>(listen_port), 1, &cat);
-    if (!l.ok()) {
-      std::fprintf(stderr, "sluice-cat: listen: %s\n", std::string(to_string(l.error())).c_str());
+    cat.listeners.assign(rt->engine_count(), nullptr);
+    auto r = rt->setup([&](engine::Engine& e) -> Result<void, Errc> {
+      auto l = e.tcp().listen(wire::Ipv4Addr{}, static_cast<std::uint16_t>(listen_port), 1, &cat);
+      if (!l.ok()) return Err{l.error()};
+      cat.listeners[e.index()] = *l;
+      return {};
+    });
+    if (!r.ok()) {
+      std::fprintf(stderr, "sluice-cat: listen: %s\n", std::string(to_string(r.error())).c_str());
       return 2;
     }
-    listener = *l;
   } else {
-    auto t = rt->engine().connect(peer, static_cast<std::uint16_t>(peer_port), &cat);
+    auto t = rt->engine(static_cast<std::uint16_t>(engine_index))
+                 .connect(peer, static_cast<std::uint16_t>(peer_port), &cat);
     if (!t.ok()) {
       std::fprintf(stderr, "sluice-cat: connect: %s\n", std::string(to_string(t.error())).c_str());
       return 1;
     }
     cat.conn_ = *t;
+    cat.claimed_ = true;
+    cat.owner_ = static_cast<int>(engine_index);
   }
   api::Runtime::Hooks hooks;
-  hooks.done = [&] {
-    if (cat.conn_ != nullptr && cat.conn_->state() != tcp::TcpState::SynSent &&
+  hooks.done = [&](engine::Engine& e) {
+    // Standard input is pumped by the engine that owns the connection, on its lcore.
+    if (cat.owner_.load(std::memory_order_acquire) == static_cast<int>(e.index()) &&
+        cat.conn_ != nullptr && cat.conn_->state() != tcp::TcpState::SynSent &&
         cat.conn_->state() != tcp::TcpState::SynReceived) {
       cat.pump(*cat.conn_);
     }
-    return cat.finished_;
+    return cat.finished_.load(std::memory_order_acquire);
   };
-  hooks.on_stop = [&] {
-    if (listener != nullptr) rt->tcp().close_listener(listener);
-    listener = nullptr;
-    if (cat.conn_ != nullptr) cat.conn_->close();
+  hooks.on_stop = [&](engine::Engine& e) {
+    if (!cat.listeners.empty() && cat.listeners[e.index()] != nullptr) {
+      e.tcp().close_listener(cat.listeners[e.index()]);
+      cat.listeners[e.index()] = nullptr;
+    }
+    if (cat.owner_.load(std::memory_order_acquire) == static_cast<int>(e.index()) &&
+        cat.conn_ != nullptr) {
+      cat.conn_->close();
+    }
   };
   rt->run(hooks);
   if (common.stats) rt->print_counters();

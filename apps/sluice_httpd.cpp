@@ -8,6 +8,9 @@
 // Bodies are a fixed pseudo-random stream (see body_byte) so a client can check a download
 // byte for byte; they are generated as they are sent, never held whole.
 //
+// One engine per lcore (EAL -l): every engine listens on the port and serves the
+// connections steered to it; the request counts are per engine, summed at the end.
+//
 // Usage: sluice-httpd [EAL options] -- --addr A.B.C.D/LEN [--port 80] [--body-size N]
 //                                      [--gateway G] [--stats]
 #include <getopt.h>
@@ -18,6 +21,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/runtime.hpp"
 
@@ -44,8 +48,7 @@ const std::array<std::uint8_t, kBlock>& body_block() {
   return block;
 }
 
-std::uint64_t g_default_body = 1024;
-std::uint64_t g_requests = 0;
+std::uint64_t g_default_body = 1024;  // set before the engines start, then only read
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -57,6 +60,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 class HttpConnection final : public tcp::TcpHandler {
  public:
+  /// requests: the counter of the engine this connection lives on.
+  explicit HttpConnection(std::uint64_t& requests) noexcept : requests_(requests) {}
   void on_data(Tcb& t) noexcept override {
     char buf[8192];
     while (t.readable() > 0 && in_.size() < kMaxRequest) {
@@ -147,7 +152,7 @@ class HttpConnection final : public tcp::TcpHandler {
     const bool is_head = method == "HEAD";
     const std::string path(target);
     in_.erase(0, end + 4);
-    ++g_requests;
+    ++requests_;
     if (!is_get && !is_head) {
       respond(t, 501, "Not Implemented", 0, !keep_alive);
       return true;
@@ -186,6 +191,7 @@ class HttpConnection final : public tcp::TcpHandler {
     }
   }
 
+  std::uint64_t& requests_;
   std::string in_;
   std::string head_;
   std::size_t head_pos_ = 0;
@@ -195,14 +201,17 @@ class HttpConnection final : public tcp::TcpHandler {
   bool peer_done_ = false;
 };
 
+// One per engine: its listener and what its connections count.
 class Acceptor final : public tcp::ListenHandler {
  public:
   void on_acceptable(tcp::Listener& l) noexcept override {
     while (Tcb* t = l.accept()) {
       t->set_no_delay(true);  // responses are written whole: no reason to wait for ACKs
-      t->set_handler(new HttpConnection);
+      t->set_handler(new HttpConnection(requests));
     }
   }
+  tcp::Listener* listener = nullptr;
+  std::uint64_t requests = 0;
 };
 
 void usage(const char* prog) {
@@ -269,22 +278,38 @@ int main(int argc, char** argv) {
     }
   }
   if (!rt->configure(common).ok()) return 2;
-  Acceptor acceptor;
-  auto l = rt->tcp().listen(wire::Ipv4Addr{}, static_cast<std::uint16_t>(port), 1024, &acceptor);
-  if (!l.ok()) {
-    std::fprintf(stderr, "sluice-httpd: listen on %lu: %s\n", port, std::string(to_string(l.error())).c_str());
+  std::vector<Acceptor> acceptors(rt->engine_count());
+  auto setup = rt->setup([&](engine::Engine& e) -> Result<void, Errc> {
+    Acceptor& a = acceptors[e.index()];
+    auto l = e.tcp().listen(wire::Ipv4Addr{}, static_cast<std::uint16_t>(port), 1024, &a);
+    if (!l.ok()) return Err{l.error()};
+    a.listener = *l;
+    return {};
+  });
+  if (!setup.ok()) {
+    std::fprintf(stderr, "sluice-httpd: listen on %lu: %s\n", port, std::string(to_string(setup.error())).c_str());
     return 2;
   }
-  tcp::Listener* listener = *l;
   std::fprintf(stderr, "sluice-httpd: listening on port %lu\n", port);
   api::Runtime::Hooks hooks;
-  hooks.on_stop = [&] {
-    if (listener != nullptr) rt->tcp().close_listener(listener);
-    listener = nullptr;
-    rt->tcp().for_each_connection([](Tcb& t) { t.close(); });
+  hooks.on_stop = [&](engine::Engine& e) {
+    Acceptor& a = acceptors[e.index()];
+    if (a.listener != nullptr) e.tcp().close_listener(a.listener);
+    a.listener = nullptr;
+    e.tcp().for_each_connection([](Tcb& t) { t.close(); });
   };
   const int rc = rt->run(hooks);
   rt->print_counters();
-  std::fprintf(stderr, "sluice-httpd: %llu requests\n", static_cast<unsigned long long>(g_requests));
+  std::uint64_t requests = 0;
+  for (const Acceptor& a : acceptors) requests += a.requests;
+  std::fprintf(stderr, "sluice-httpd: %llu requests", static_cast<unsigned long long>(requests));
+  if (acceptors.size() > 1) {
+    for (std::size_t i = 0; i < acceptors.size(); ++i) {
+      std::fprintf(stderr, "%sengine %zu: %llu", i == 0 ? " (" : ", ", i,
+                   static_cast<unsigned long long>(acceptors[i].requests));
+    }
+    std::fprintf(stderr, ")");
+  }
+  std::fprintf(stderr, "\n");
   return rc;
 }

@@ -6,6 +6,9 @@
 //   chargen (19, RFC 864)  sends a continuous stream of 72-character lines until the
 //                          peer closes.
 //
+// One engine per lcore (EAL -l): every engine listens on the four ports. Handlers keep
+// only per-connection state, so one stateless Acceptor serves every engine.
+//
 // Usage: sluice-inetd [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats]
 #include <getopt.h>
 
@@ -193,23 +196,27 @@ int main(int argc, char** argv) {
   if (!rt->configure(common).ok()) return 2;
 
   Acceptor acceptor;
-  std::vector<tcp::Listener*> listeners;
-  for (const std::uint16_t port : std::initializer_list<std::uint16_t>{7, 9, 13, 19}) {
-    auto l = rt->tcp().listen(wire::Ipv4Addr{}, port, 128, &acceptor);
-    if (!l.ok()) {
-      std::fprintf(stderr, "sluice-inetd: listen on %u: %s\n", port,
-                   std::string(to_string(l.error())).c_str());
-      return 2;
+  std::vector<std::vector<tcp::Listener*>> listeners(rt->engine_count());
+  auto setup = rt->setup([&](engine::Engine& e) -> Result<void, Errc> {
+    for (const std::uint16_t port : std::initializer_list<std::uint16_t>{7, 9, 13, 19}) {
+      auto l = e.tcp().listen(wire::Ipv4Addr{}, port, 128, &acceptor);
+      if (!l.ok()) {
+        std::fprintf(stderr, "sluice-inetd: listen on %u: %s\n", port,
+                     std::string(to_string(l.error())).c_str());
+        return Err{l.error()};
+      }
+      listeners[e.index()].push_back(*l);
     }
-    listeners.push_back(*l);
-  }
+    return {};
+  });
+  if (!setup.ok()) return 2;
   std::fprintf(stderr, "sluice-inetd: serving echo 7, discard 9, daytime 13, chargen 19\n");
   api::Runtime::Hooks hooks;
-  hooks.on_stop = [&] {
-    for (auto* l : listeners) rt->tcp().close_listener(l);
-    listeners.clear();
+  hooks.on_stop = [&](engine::Engine& e) {
+    for (auto* l : listeners[e.index()]) e.tcp().close_listener(l);
+    listeners[e.index()].clear();
     // Graceful close of every open connection: FIN after what is queued.
-    rt->tcp().for_each_connection([](Tcb& t) { t.close(); });
+    e.tcp().for_each_connection([](Tcb& t) { t.close(); });
   };
   const int rc = rt->run(hooks);
   rt->print_counters();

@@ -1,6 +1,9 @@
 #include "api/runtime.hpp"
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include <atomic>
@@ -53,7 +56,8 @@ std::unique_ptr<Runtime> Runtime::start(int argc, char** argv, const char* prog)
 }
 
 Runtime::~Runtime() {
-  engine_.reset();
+  engines_.clear();
+  mesh_.reset();
   if (port_started_) glue::close_port(port_);
   if (clone_pool_ != nullptr) rte_mempool_free(clone_pool_);
   if (pool_ != nullptr) rte_mempool_free(pool_);
@@ -86,11 +90,29 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common, const tcp::Tc
   if (!clones.ok()) return Err{clones.error()};
   clone_pool_ = *clones;
 
+  // One engine per lcore; one queue pair each when the port has them, else one in all.
+  std::vector<unsigned> lcores{rte_get_main_lcore()};
+  unsigned lc = 0;
+  RTE_LCORE_FOREACH_WORKER(lc) lcores.push_back(lc);
+  const auto engines = static_cast<std::uint16_t>(lcores.size());
   glue::PortConfig pc;
   pc.mtu = common.mtu;
+  pc.queues = engines > 1 && glue::max_queue_pairs(port_) >= engines ? engines : 1;
   auto info = glue::setup_port(port_, pc, pool_);
   if (!info.ok()) return Err{info.error()};
   port_started_ = true;
+
+  // Flow → engine: the hardware's RETA when the port spreads flows itself, else ours.
+  const bool hw_rss = engines > 1 && info->rss && info->queues == engines;
+  static constexpr auto kKey = glue::symmetric_rss_key();
+  const engine::FlowSteering steering(kKey, engines, hw_rss ? info->reta_size : 0);
+  if (engines > 1) {
+    std::vector<bool> relay(engines, false);
+    for (std::uint16_t i = 0; i < engines; ++i) relay[i] = i >= info->queues;
+    auto mesh = engine::CoreMesh::create(engines, relay, info->socket);
+    if (!mesh.ok()) return Err{mesh.error()};
+    mesh_ = std::move(*mesh);
+  }
 
   engine::EngineConfig ec;
   ec.port = port_;
@@ -112,56 +134,136 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common, const tcp::Tc
   const std::uint16_t mtu = info->mtu;
   if (mtu > 40 && ec.tcp.mss > mtu - 40) ec.tcp.mss = static_cast<std::uint16_t>(mtu - 40);
   clock_ = std::make_unique<time::TscClock>();
-  engine_ = std::make_unique<engine::Engine>(ec, pool_, clone_pool_, *clock_,
-                                             tcp::IsnGenerator::random_secret());
-  engine_->announce();
+  // One secret for all: a flow's ISNs and SYN cookies are made and checked by its owner,
+  // and any engine may own it.
+  const auto secret = tcp::IsnGenerator::random_secret();
+  for (std::uint16_t i = 0; i < engines; ++i) {
+    ec.queue = i < info->queues ? i : 0;
+    ec.shard.index = i;
+    ec.shard.steering = steering;
+    ec.shard.software_steering = engines > 1 && !hw_rss;
+    ec.shard.has_queue = i < info->queues;
+    ec.shard.mesh = mesh_.get();
+    engines_.push_back(std::make_unique<engine::Engine>(ec, pool_, clone_pool_, *clock_, secret));
+  }
+  lcores_ = lcores;
+  engines_[0]->announce();
   std::fprintf(stderr, "%s: port %u (%s) %s/%u mac %s mtu %u\n", argv_[0], port_,
                info->driver.c_str(), common.addr.to_string().c_str(), common.prefix_len,
                ec.mac.to_string().c_str(), mtu);
+  if (engines > 1) {
+    std::fprintf(stderr, "%s: %u engines on lcores", argv_[0], engines);
+    for (unsigned l : lcores_) std::fprintf(stderr, " %u", l);
+    std::fprintf(stderr, ", %u queue pair%s, %s\n", info->queues, info->queues == 1 ? "" : "s",
+                 hw_rss ? "hardware RSS (symmetric Toeplitz)" : "software steering over rte_ring");
+  }
   return {};
 }
 
-int Runtime::run(const Hooks& hooks, time::Duration drain) noexcept {
+Result<void, Errc> Runtime::setup(const std::function<Result<void, Errc>(engine::Engine&)>& f) {
+  for (auto& e : engines_) {
+    if (auto r = f(*e); !r.ok()) return r;
+  }
+  return {};
+}
+
+int Runtime::worker_main(void* arg) {
+  auto* l = static_cast<Launch*>(arg);
+  return l->rt->loop(l->index, *l->hooks, l->drain);
+}
+
+// One engine's poll loop. Stopping is collective: an engine whose connections have all
+// closed keeps polling (it may carry frames for the others: steering, the relay of TX)
+// until every engine has drained, or the drain time is up.
+int Runtime::loop(std::uint16_t index, const Hooks& hooks, time::Duration drain) noexcept {
+  engine::Engine& e = *engines_[index];
+  const auto engines = static_cast<std::uint16_t>(engines_.size());
   bool stopping = false;
+  bool drained = false;
   time::Instant stop_by{};
   time::Instant next_second = clock_->now() + std::chrono::seconds(1);
   for (;;) {
-    engine_->poll();
-    const time::Instant now = engine_->now();
+    e.poll();
+    const time::Instant now = e.now();
     if (!stopping && g_signal.load(std::memory_order_relaxed) != 0) {
       stopping = true;
       stop_by = now + drain;
-      std::fprintf(stderr, "%s: stopping: closing connections\n", argv_[0]);
-      if (hooks.on_stop) hooks.on_stop();
+      if (index == 0) std::fprintf(stderr, "%s: stopping: closing connections\n", argv_[0]);
+      if (hooks.on_stop) hooks.on_stop(e);
     }
-    if (stopping && (tcp().connection_count() == 0 || now >= stop_by)) break;
-    if (hooks.done && hooks.done()) break;
+    if (stopping) {
+      if (!drained && e.tcp().connection_count() == 0) {
+        drained = true;
+        drained_.fetch_add(1, std::memory_order_acq_rel);
+      }
+      if (drained_.load(std::memory_order_acquire) == engines || now >= stop_by) break;
+    }
+    if (hooks.done && hooks.done(e)) quit_.store(true, std::memory_order_relaxed);
+    if (quit_.load(std::memory_order_relaxed)) break;
     if (now >= next_second) {
       next_second += std::chrono::seconds(1);
-      if (hooks.every_second) hooks.every_second();
-      if (common_.stats) print_counters();
+      if (index == 0 && hooks.every_second) hooks.every_second();
+      if (common_.stats) print_engine(index);
     }
   }
   // Let the last segments (FINs, ACKs) leave.
-  for (int i = 0; i < 100; ++i) engine_->poll();
+  for (int i = 0; i < 100; ++i) e.poll();
   return 0;
 }
 
-void Runtime::print_counters() const {
-  const auto& e = engine_->counters();
-  const auto& t = engine_->tcp().counters();
+int Runtime::run(const Hooks& hooks, time::Duration drain) noexcept {
+  launches_.clear();
+  launches_.reserve(engines_.size());
+  for (std::uint16_t i = 1; i < engines_.size(); ++i) {
+    launches_.push_back(Launch{this, i, &hooks, drain});
+    if (int rc = rte_eal_remote_launch(&Runtime::worker_main, &launches_.back(), lcores_[i]);
+        rc != 0) {
+      std::fprintf(stderr, "%s: cannot start engine %u on lcore %u: %s\n", argv_[0], i,
+                   lcores_[i], rte_strerror(-rc));
+      quit_.store(true);
+      break;
+    }
+  }
+  loop(0, hooks, drain);
+  rte_eal_mp_wait_lcore();
+  if (engines_.size() > 1) {
+    // Engine 0 transmits for queue-less engines: send what they queued last.
+    for (int i = 0; i < 100; ++i) engines_[0]->poll();
+  }
+  return 0;
+}
+
+void Runtime::print_engine(std::uint16_t index) const {
+  engine::Engine& eng = *engines_[index];
+  const auto& e = eng.counters();
+  const auto& t = eng.tcp().counters();
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long>(v); };
+  char prefix[48] = "";
+  char steer[256] = "";
+  if (engines_.size() > 1) {
+    std::snprintf(prefix, sizeof prefix, "engine %u lcore %u: ", index, lcores_[index]);
+    std::snprintf(steer, sizeof steer,
+                  " | steer misdirected %lu forwarded %lu ring-full %lu in %lu | arp shared "
+                  "out %lu in %lu ring-full %lu | tx relay out %lu relayed %lu",
+                  u(e.steer_misdirected), u(e.steer_forwarded), u(e.steer_ring_full), u(e.steer_in),
+                  u(e.arp_shared_out), u(e.arp_shared_in), u(e.arp_share_ring_full),
+                  u(e.tx_relay_out), u(e.tx_relayed));
+  }
   std::fprintf(stderr,
-               "rx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
-               "retrans %lu | rst in %lu out %lu | arp req %lu/%lu | mbufs %u clones %u\n",
-               static_cast<unsigned long>(e.rx_packets), static_cast<unsigned long>(e.tx_packets),
-               engine_->tcp().connection_count(), engine_->tcp().time_wait_count(),
-               static_cast<unsigned long>(t.established), static_cast<unsigned long>(t.active_opens),
-               static_cast<unsigned long>(t.passive_opens), static_cast<unsigned long>(t.segs_in),
-               static_cast<unsigned long>(t.segs_out), static_cast<unsigned long>(t.retrans_segs),
-               static_cast<unsigned long>(t.rsts_in), static_cast<unsigned long>(t.rsts_out),
-               static_cast<unsigned long>(e.arp_requests_in),
-               static_cast<unsigned long>(e.arp_requests_out), rte_mempool_in_use_count(pool_),
-               rte_mempool_in_use_count(clone_pool_));
+               "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
+               "retrans %lu (rto %lu fast %lu tlp %lu) | rst in %lu out %lu | arp req %lu/%lu | mbufs %u "
+               "clones %u%s\n",
+               prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
+               eng.tcp().time_wait_count(), u(t.established), u(t.active_opens),
+               u(t.passive_opens), u(t.segs_in), u(t.segs_out), u(t.retrans_segs),
+               u(t.rto_expired), u(t.fast_retransmits), u(t.tail_loss_probes), u(t.rsts_in),
+               u(t.rsts_out),
+               u(e.arp_requests_in), u(e.arp_requests_out), rte_mempool_in_use_count(pool_),
+               rte_mempool_in_use_count(clone_pool_), steer);
+}
+
+void Runtime::print_counters() const {
+  for (std::uint16_t i = 0; i < engines_.size(); ++i) print_engine(i);
 }
 
 }  // namespace sluice::api

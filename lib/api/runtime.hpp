@@ -1,17 +1,31 @@
 // Runtime: what a sluice program needs around its protocol logic — EAL up, mbuf pools,
-// the first port started, an Engine on it, and a poll loop that ends cleanly on SIGINT
-// or SIGTERM (stop accepting, close connections gracefully, release the port, exit 0).
+// the first port started, one Engine per lcore EAL gives (-l / --lcores), and poll loops
+// that end cleanly on SIGINT or SIGTERM (stop accepting, close connections gracefully,
+// release the port, exit 0).
+//
+// Several lcores (DESIGN.md "Sharding and RSS"): engine 0 runs on the main lcore, engine i
+// on the i-th worker; shared-nothing, each with its own TcpStack. The port gets one queue
+// pair per engine when it has that many (hardware RSS with the symmetric key when it can,
+// else software steering), otherwise one queue pair, polled by engine 0, and software
+// steering over rte_rings to the others. With one lcore nothing of that exists.
 //
 // Usage:
-//   auto rt = Runtime::start(argc, argv, "sluice-inetd", usage);   // EAL args, then --
+//   auto rt = Runtime::start(argc, argv, "sluice-inetd");           // EAL args, then --
 //   ... parse the program's own flags from rt->argc()/rt->argv() ...
-//   rt->configure(common);  listen / connect on rt->tcp();  return rt->run(hooks);
+//   rt->configure(common);
+//   rt->setup([&](engine::Engine& e) { listen on e.tcp() ...; return ok; });
+//   return rt->run(hooks);
+//
+// Application state reached from handlers must be per engine (or atomic): handlers of
+// different engines run at the same time on different lcores.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "wire/errc.hpp"
@@ -35,10 +49,13 @@ bool parse_cidr(const std::string& text, wire::Ipv4Addr& addr, std::uint8_t& len
 
 class Runtime {
  public:
+  /// Called on each engine's own lcore (every_second: engine 0's, the main lcore).
   struct Hooks {
-    std::function<void()> on_stop;       ///< SIGINT/SIGTERM: close listeners and connections
+    /// SIGINT/SIGTERM: close this engine's listeners and connections.
+    std::function<void(engine::Engine&)> on_stop;
     std::function<void()> every_second;  ///< e.g. the program's own statistics
-    std::function<bool()> done;          ///< return true to end the loop (e.g. a client finished)
+    /// Return true to end every loop now (e.g. a client finished); checked every iteration.
+    std::function<bool(engine::Engine&)> done;
   };
 
   /// Brings EAL up from argv (EAL arguments before `--`). nullptr on failure (the reason is
@@ -51,21 +68,39 @@ class Runtime {
   [[nodiscard]] int argc() const noexcept { return argc_; }
   [[nodiscard]] char** argv() const noexcept { return argv_; }
 
-  /// Pools, the first port, the engine. Errors are printed. Pre: start() succeeded.
+  /// Pools, the first port, one engine per lcore. Errors are printed. Pre: start() succeeded.
   Result<void, Errc> configure(const CommonOptions& common, const tcp::TcpConfig& tcp = {}) noexcept;
 
-  [[nodiscard]] engine::Engine& engine() noexcept { return *engine_; }
-  [[nodiscard]] tcp::TcpStack& tcp() noexcept { return engine_->tcp(); }
+  [[nodiscard]] std::uint16_t engine_count() const noexcept {
+    return static_cast<std::uint16_t>(engines_.size());
+  }
+  [[nodiscard]] engine::Engine& engine(std::uint16_t i = 0) noexcept { return *engines_[i]; }
+  [[nodiscard]] tcp::TcpStack& tcp() noexcept { return engines_[0]->tcp(); }
 
-  /// Polls until done() or a signal; on a signal calls on_stop() then keeps polling until
-  /// every connection has closed (at most `drain` long). Returns the exit status: 0.
+  /// Calls f on every engine in turn (per-engine setup: listen, connect, handler state),
+  /// on the main lcore before any loop runs; stops at the first error and returns it.
+  Result<void, Errc> setup(const std::function<Result<void, Errc>(engine::Engine&)>& f);
+
+  /// Runs every engine's loop (workers on their lcores, engine 0 here) until done() or a
+  /// signal; on a signal each engine calls on_stop() then keeps polling until every
+  /// engine's connections have closed (at most `drain` long). Returns the exit status: 0.
   int run(const Hooks& hooks, time::Duration drain = std::chrono::seconds(3)) noexcept;
 
-  /// Prints the engine's and TCP's non-zero counters to stderr.
+  /// Prints each engine's counters to stderr (one line per engine; with several engines
+  /// also the steering counters). Call when no loop runs (after run()).
   void print_counters() const;
 
  private:
   Runtime() = default;
+  struct Launch {  ///< what a worker lcore's loop needs (rte_eal_remote_launch takes a void*)
+    Runtime* rt;
+    std::uint16_t index;
+    const Hooks* hooks;
+    time::Duration drain;
+  };
+  int loop(std::uint16_t index, const Hooks& hooks, time::Duration drain) noexcept;
+  static int worker_main(void* arg);
+  void print_engine(std::uint16_t index) const;
 
   int argc_ = 0;
   char** argv_ = nullptr;
@@ -74,8 +109,13 @@ class Runtime {
   rte_mempool* pool_ = nullptr;
   rte_mempool* clone_pool_ = nullptr;
   std::unique_ptr<time::Clock> clock_;
-  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::CoreMesh> mesh_;  ///< the rings, with several engines
+  std::vector<std::unique_ptr<engine::Engine>> engines_;
+  std::vector<unsigned> lcores_;  ///< lcore of each engine
+  std::vector<Launch> launches_;
   CommonOptions common_{};
+  std::atomic<bool> quit_{false};               ///< done() said so: every loop ends
+  std::atomic<std::uint16_t> drained_{0};       ///< engines whose connections have closed
 };
 
 }  // namespace sluice::api
