@@ -1,5 +1,6 @@
 """Linux-side checks for sluice-httpd: curl downloads by sha256, many sequential and
-concurrent connections. Usage: http_client.py HOST"""
+concurrent connections. Usage: http_client.py HOST [PART,...]
+PARTs: curl, sequential, concurrent (default: all three, in that order)."""
 import hashlib
 import socket
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import threading
 
 HOST = sys.argv[1]
+PARTS = sys.argv[2].split(",") if len(sys.argv) > 2 else ["curl", "sequential", "concurrent"]
 BLOCK_LEN = 65521
 
 
@@ -60,39 +62,49 @@ def one_request(n=100, close=True):
     assert body == BLOCK[:n], "body mismatch"
 
 
-for n in (1024, 1024 * 1024, 100 * 1024 * 1024):
-    curl_sha(n)
-
-for i in range(1000):
-    one_request()
-print("ok: 1000 sequential short connections")
-
-errors = []
-barrier = threading.Barrier(200)
+def sequential(count=1000):
+    for _ in range(count):
+        one_request()
+    print(f"ok: {count} sequential short connections")
 
 
-def concurrent():
-    try:
-        s = socket.create_connection((HOST, 80), timeout=20)
-        s.settimeout(20)
-        barrier.wait(timeout=30)  # all 200 are open at once
-        s.sendall(b"GET /5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-        s.close()
-        assert data.partition(b"\r\n\r\n")[2] == BLOCK[:5000]
-    except Exception as e:  # noqa: BLE001 - report every failure
-        errors.append(repr(e))
+def concurrent_connections(count=200):
+    errors = []
+    barrier = threading.Barrier(count)
+
+    def concurrent():
+        try:
+            s = socket.create_connection((HOST, 80), timeout=20)
+            s.settimeout(20)
+            barrier.wait(timeout=30)  # all of them are open at once
+            s.sendall(b"GET /5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            s.close()
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head
+            assert body == BLOCK[:5000], "body mismatch"
+        except Exception as e:  # noqa: BLE001 - report every failure
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=concurrent) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:5]
+    print(f"ok: {count} concurrent connections")
 
 
-threads = [threading.Thread(target=concurrent) for _ in range(200)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-assert not errors, errors[:5]
-print("ok: 200 concurrent connections")
+if __name__ == "__main__":
+    if "curl" in PARTS:
+        for n in (1024, 1024 * 1024, 100 * 1024 * 1024):
+            curl_sha(n)
+    if "sequential" in PARTS:
+        sequential()
+    if "concurrent" in PARTS:
+        concurrent_connections()

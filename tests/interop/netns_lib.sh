@@ -11,6 +11,8 @@ LINUX_NS="sl-l-$SUFFIX"
 VETH_S="slv${SUFFIX}s"
 VETH_L="slv${SUFFIX}l"
 SLUICE_IP=198.18.0.1
+# EAL lcores of sluice programs: one engine per lcore (multicore_test.sh sets 0-1).
+SLUICE_LCORES="${SLUICE_LCORES:-0}"
 LINUX_IP=198.18.0.2
 PIDS=()
 
@@ -49,7 +51,7 @@ start_sluice() {
   local bin=$1
   shift
   ip netns exec "$SLUICE_NS" "$bin" --no-huge -m 512 --no-pci --no-shconf \
-    --file-prefix="sl$SUFFIX" -l 0 --no-telemetry --log-level=lib.eal:error \
+    --file-prefix="sl$SUFFIX" -l "$SLUICE_LCORES" --no-telemetry --log-level=lib.eal:error \
     --vdev="net_af_packet0,iface=$VETH_S" -- "$@" &
   PIDS+=($!)
   SLUICE_PID=$!
@@ -76,7 +78,7 @@ run_sluice() {
   local bin=$1
   shift
   ip netns exec "$SLUICE_NS" "$bin" --no-huge -m 512 --no-pci --no-shconf \
-    --file-prefix="sl$SUFFIX" -l 0 --no-telemetry --log-level=lib.eal:error \
+    --file-prefix="sl$SUFFIX" -l "$SLUICE_LCORES" --no-telemetry --log-level=lib.eal:error \
     --vdev="net_af_packet0,iface=$VETH_S" -- "$@"
 }
 
