@@ -46,15 +46,54 @@ fixture_up() {
   ip netns exec "$LINUX_NS" ethtool -K "$VETH_L" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
 }
 
-# start_sluice BINARY ARGS...: runs a sluice program on the sluice end through af_packet.
+# How sluice reaches the wire: SLUICE_PMD=af_packet (default: the PMD opens the veth end
+# directly) or SLUICE_PMD=tap (net_tap makes a tap device, which bridge_tap joins to the
+# veth end in a Linux bridge, as a VM's tap would be).
+SLUICE_PMD="${SLUICE_PMD:-af_packet}"
+TAP="slt${SUFFIX}"
+sluice_vdev() {
+  if [ "$SLUICE_PMD" = tap ]; then
+    echo "net_tap0,iface=$TAP"
+  else
+    echo "net_af_packet0,iface=$VETH_S"
+  fi
+}
+
+# With net_tap, once the program has made its tap: bridge it to the veth end.
+bridge_tap() {
+  [ "$SLUICE_PMD" = tap ] || return 0
+  local i
+  # Wait until the PMD has started the port: it brings the tap up then (and sets its MAC).
+  for i in $(seq 1 100); do
+    ip -n "$SLUICE_NS" link show "$TAP" 2>/dev/null | grep -q '[<,]UP[,>]' && break
+    sleep 0.1
+  done
+  ip -n "$SLUICE_NS" link show br0 >/dev/null 2>&1 || {
+    ip -n "$SLUICE_NS" link add br0 type bridge
+    ip netns exec "$SLUICE_NS" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1 || true
+    ip -n "$SLUICE_NS" link set "$VETH_S" master br0
+    ip -n "$SLUICE_NS" link set br0 up
+  }
+  ip netns exec "$SLUICE_NS" sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" || true
+  ip netns exec "$SLUICE_NS" ethtool -K "$TAP" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  # net_tap gives the DPDK port the kernel tap device's MAC; a bridge keeps its ports' own
+  # MACs for itself, so frames for sluice would never leave through the tap. Give the
+  # kernel side another (locally administered) address.
+  ip -n "$SLUICE_NS" link set "$TAP" address 02:00:5e:00:53:01
+  ip -n "$SLUICE_NS" link set "$TAP" master br0
+  ip -n "$SLUICE_NS" link set "$TAP" up
+}
+
+# start_sluice BINARY ARGS...: runs a sluice program on the sluice end.
 start_sluice() {
   local bin=$1
   shift
   ip netns exec "$SLUICE_NS" "$bin" --no-huge -m 512 --no-pci --no-shconf \
     --file-prefix="sl$SUFFIX" -l "$SLUICE_LCORES" --no-telemetry --log-level=lib.eal:error \
-    --vdev="net_af_packet0,iface=$VETH_S" -- "$@" &
+    --vdev="$(sluice_vdev)" -- "$@" &
   PIDS+=($!)
   SLUICE_PID=$!
+  bridge_tap
 }
 
 # in_linux CMD...: runs a command on the Linux end.
@@ -79,7 +118,7 @@ run_sluice() {
   shift
   ip netns exec "$SLUICE_NS" "$bin" --no-huge -m 512 --no-pci --no-shconf \
     --file-prefix="sl$SUFFIX" -l "$SLUICE_LCORES" --no-telemetry --log-level=lib.eal:error \
-    --vdev="net_af_packet0,iface=$VETH_S" -- "$@"
+    --vdev="$(sluice_vdev)" -- "$@"
 }
 
 # start_linux CMD...: a background command on the Linux end, ended by the fixture.
