@@ -214,9 +214,11 @@ int main(int argc, char** argv) {
     const auto colon = connect_to.rfind(':');
     auto ip = wire::Ipv4Addr::parse(std::string_view(connect_to).substr(0, colon));
     char* end = nullptr;
-    if (colon != std::string::npos) peer_port = std::strtoul(connect_to.c_str() + colon + 1, &end, 10);
+    if (colon != std::string::npos)
+      peer_port = std::strtoul(connect_to.c_str() + colon + 1, &end, 10);
     if (!ip || colon == std::string::npos || *end != '\0' || peer_port == 0 || peer_port > 65535) {
-      std::fprintf(stderr, "sluice-cat: --connect wants A.B.C.D:PORT, got '%s'\n", connect_to.c_str());
+      std::fprintf(stderr, "sluice-cat: --connect wants A.B.C.D:PORT, got '%s'\n",
+                   connect_to.c_str());
       return 2;
     }
     peer = *ip;
@@ -288,7 +290,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sluice-cat: %s: connection timed out\n", connect_to.c_str());
       return 1;
     default:
-      std::fprintf(stderr, "sluice-cat: connection %s\n", std::string(to_string(cat.reason_)).c_str());
+      std::fprintf(stderr, "sluice-cat: connection %s\n",
+                   std::string(to_string(cat.reason_)).c_str());
       return 1;
   }
 }

@@ -53,7 +53,9 @@ std::uint64_t g_default_body = 1024;  // set before the engines start, then only
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   }
   return true;
 }
@@ -65,7 +67,8 @@ class HttpConnection final : public tcp::TcpHandler {
   void on_data(Tcb& t) noexcept override {
     char buf[8192];
     while (t.readable() > 0 && in_.size() < kMaxRequest) {
-      const std::uint32_t n = t.read(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(buf), sizeof buf));
+      const std::uint32_t n =
+          t.read(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(buf), sizeof buf));
       in_.append(buf, n);
     }
     pump(t);
@@ -86,7 +89,8 @@ class HttpConnection final : public tcp::TcpHandler {
     for (;;) {
       if (!head_.empty()) {
         const std::uint32_t n = t.send(std::span<const std::uint8_t>(
-            reinterpret_cast<const std::uint8_t*>(head_.data()) + head_pos_, head_.size() - head_pos_));
+            reinterpret_cast<const std::uint8_t*>(head_.data()) + head_pos_,
+            head_.size() - head_pos_));
         head_pos_ += n;
         if (head_pos_ < head_.size()) return;  // on_writable continues
         head_.clear();
@@ -95,7 +99,8 @@ class HttpConnection final : public tcp::TcpHandler {
       while (body_left_ > 0) {
         const auto& block = body_block();
         const std::size_t off = static_cast<std::size_t>(body_pos_ % kBlock);
-        const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, kBlock - off));
+        const std::size_t len =
+            static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, kBlock - off));
         const std::uint32_t n = t.send(std::span<const std::uint8_t>(block.data() + off, len));
         body_pos_ += n;
         body_left_ -= n;
@@ -186,7 +191,8 @@ class HttpConnection final : public tcp::TcpHandler {
     close_after_ = close;
     // A small body travels with its headers: one send, one segment.
     if (size <= kInlineBody) {
-      head_.append(reinterpret_cast<const char*>(body_block().data()), static_cast<std::size_t>(size));
+      head_.append(reinterpret_cast<const char*>(body_block().data()),
+                   static_cast<std::size_t>(size));
       body_left_ = 0;
     }
   }
@@ -287,7 +293,8 @@ int main(int argc, char** argv) {
     return {};
   });
   if (!setup.ok()) {
-    std::fprintf(stderr, "sluice-httpd: listen on %lu: %s\n", port, std::string(to_string(setup.error())).c_str());
+    std::fprintf(stderr, "sluice-httpd: listen on %lu: %s\n", port,
+                 std::string(to_string(setup.error())).c_str());
     return 2;
   }
   std::fprintf(stderr, "sluice-httpd: listening on port %lu\n", port);

@@ -84,7 +84,8 @@ bool parse_options(int argc, char** argv, Options& o) {
       case 'n':
         o.packets = std::strtoull(optarg, &end, 10);
         if (*end != '\0' || o.packets == 0) {
-          std::fprintf(stderr, "sluice-smoke: --packets wants a positive number, got '%s'\n", optarg);
+          std::fprintf(stderr, "sluice-smoke: --packets wants a positive number, got '%s'\n",
+                       optarg);
           return false;
         }
         break;
@@ -122,12 +123,12 @@ bool parse_options(int argc, char** argv, Options& o) {
 // each of which lib/wire must report with exactly one named reason.
 enum class Defect : std::uint8_t {
   None,
-  TcpChecksum,             // a payload byte flipped after the checksum was computed
-  Ipv4Checksum,            // TTL changed, header checksum left stale
-  Ipv4LengthBeyondFrame,   // total length larger than the frame (checksum fixed)
-  TcpOptionLength,         // MSS option with length 1 (TCP checksum fixed)
-  TcpDataOffset,           // data offset 4 (checksum fixed)
-  Runt,                    // 10 bytes: no Ethernet header
+  TcpChecksum,            // a payload byte flipped after the checksum was computed
+  Ipv4Checksum,           // TTL changed, header checksum left stale
+  Ipv4LengthBeyondFrame,  // total length larger than the frame (checksum fixed)
+  TcpOptionLength,        // MSS option with length 1 (TCP checksum fixed)
+  TcpDataOffset,          // data offset 4 (checksum fixed)
+  Runt,                   // 10 bytes: no Ethernet header
   Count,
 };
 
@@ -183,8 +184,7 @@ void fix_ipv4_checksum(std::uint8_t* f) {
 
 class FrameFactory {
  public:
-  FrameFactory(std::array<std::uint8_t, 6> src_mac, std::uint16_t payload)
-      : payload_len_(payload) {
+  FrameFactory(std::array<std::uint8_t, 6> src_mac, std::uint16_t payload) : payload_len_(payload) {
     eth_.src.bytes = src_mac;
     eth_.dst.bytes = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
     for (std::size_t i = 0; i < payload_.size(); ++i) payload_[i] = 0;
@@ -389,9 +389,9 @@ int run(const Options& opt) {
   auto tx_info = glue::setup_port(tx_port, pc, *pool);
   if (!tx_info.ok()) return 2;
   if (rx_port != tx_port && !glue::setup_port(rx_port, pc, *pool).ok()) return 2;
-  std::printf("sluice-smoke: tx port %u (%s), rx port %u, %lu frames, %u-byte payloads\n",
-              tx_port, tx_info->driver.c_str(), rx_port,
-              static_cast<unsigned long>(opt.packets), opt.payload);
+  std::printf("sluice-smoke: tx port %u (%s), rx port %u, %lu frames, %u-byte payloads\n", tx_port,
+              tx_info->driver.c_str(), rx_port, static_cast<unsigned long>(opt.packets),
+              opt.payload);
 
   FrameFactory factory(tx_info->mac, opt.payload);
   Counters c;
@@ -487,9 +487,10 @@ int run(const Options& opt) {
               static_cast<unsigned long>(ps.ipackets), static_cast<unsigned long>(ps.imissed),
               static_cast<unsigned long>(ps.ierrors));
   ok = ok && c.payload_mismatch == 0 && c.unexpected == 0;
-  std::printf("\n%.3f s, %.2f Mpps round trip (build, tx, rx, parse, check on one core), %.2f Gbit/s\n",
-              secs, static_cast<double>(c.rx) / secs / 1e6,
-              static_cast<double>(c.rx_bytes) * 8 / secs / 1e9);
+  std::printf(
+      "\n%.3f s, %.2f Mpps round trip (build, tx, rx, parse, check on one core), %.2f Gbit/s\n",
+      secs, static_cast<double>(c.rx) / secs / 1e6,
+      static_cast<double>(c.rx_bytes) * 8 / secs / 1e9);
   std::printf("%s\n", ok ? "OK: every frame came back and parsed as built"
                          : "FAIL: counters above do not match");
 

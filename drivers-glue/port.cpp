@@ -22,8 +22,8 @@ bool pick(bool want, std::uint64_t capa, std::uint64_t flag, std::uint64_t& mask
           std::uint16_t port, const char* driver, const char* name) noexcept {
   if (!want) return false;
   if ((capa & flag) == 0) {
-    std::fprintf(stderr, "sluice: port %u (%s): no %s offload, using software\n", port,
-                 driver, name);
+    std::fprintf(stderr, "sluice: port %u (%s): no %s offload, using software\n", port, driver,
+                 name);
     return false;
   }
   mask |= flag;
@@ -72,8 +72,8 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
                            tx_off, port_id, drv, "tx ipv4 checksum");
   got.tx_tcp_cksum = pick(want.tx_tcp_cksum, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_TCP_CKSUM,
                           tx_off, port_id, drv, "tx tcp checksum");
-  got.tso = pick(want.tso, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_TCP_TSO, tx_off, port_id, drv,
-                 "tso");
+  got.tso =
+      pick(want.tso, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_TCP_TSO, tx_off, port_id, drv, "tso");
   got.multi_seg = pick(want.multi_seg, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_MULTI_SEGS, tx_off,
                        port_id, drv, "multi-segment tx");
   // Never RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE: TCP transmits payload as indirect mbufs
@@ -119,8 +119,8 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
     }
     rte_eth_txconf txc = dev.default_txconf;
     txc.offloads = tx_off;
-    if (int rc = rte_eth_tx_queue_setup(port_id, q, tx_desc, static_cast<unsigned>(info.socket),
-                                        &txc);
+    if (int rc =
+            rte_eth_tx_queue_setup(port_id, q, tx_desc, static_cast<unsigned>(info.socket), &txc);
         rc != 0) {
       return Err{fail(port_id, drv, "tx queue setup", rc)};
     }
@@ -140,15 +140,18 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
     // engines' software model of it (engine::FlowSteering) is exact: entry i → queue i % n.
     info.reta_size = dev.reta_size;
     if (dev.reta_size != 0 && dev.reta_size <= RTE_ETH_RSS_RETA_SIZE_512) {
-      std::array<rte_eth_rss_reta_entry64, RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE> reta{};
+      std::array<rte_eth_rss_reta_entry64, RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE>
+          reta{};
       for (std::uint16_t i = 0; i < dev.reta_size; ++i) {
         auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
         group.mask |= std::uint64_t{1} << (i % RTE_ETH_RETA_GROUP_SIZE);
         group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<std::uint16_t>(i % cfg.queues);
       }
       if (int rc = rte_eth_dev_rss_reta_update(port_id, reta.data(), dev.reta_size); rc != 0) {
-        std::fprintf(stderr, "sluice: port %u (%s): RETA update: %s (keeping the driver's, "
-                     "assumed round-robin)\n", port_id, drv, rte_strerror(-rc));
+        std::fprintf(stderr,
+                     "sluice: port %u (%s): RETA update: %s (keeping the driver's, "
+                     "assumed round-robin)\n",
+                     port_id, drv, rte_strerror(-rc));
       }
     }
     if ((info.reta_size & (info.reta_size - 1)) != 0) info.reta_size = 0;  // not a power of 2

@@ -29,12 +29,12 @@ struct PortOffloads {
 };
 
 struct PortConfig {
-  std::uint16_t queues = 1;     ///< RX/TX queue pairs: one per engine lcore
+  std::uint16_t queues = 1;  ///< RX/TX queue pairs: one per engine lcore
   std::uint16_t rx_desc = 1024;
   std::uint16_t tx_desc = 1024;
   bool promiscuous = true;
-  bool rss = true;              ///< spread flows over queues with the symmetric key
-  std::uint16_t mtu = 0;        ///< 0: keep the port's default
+  bool rss = true;        ///< spread flows over queues with the symmetric key
+  std::uint16_t mtu = 0;  ///< 0: keep the port's default
   PortOffloads offloads{};
 };
 
@@ -44,13 +44,13 @@ struct PortInfo {
   std::array<std::uint8_t, 6> mac{};
   std::uint16_t mtu = 1500;
   std::uint16_t queues = 1;
-  bool rss = false;             ///< hardware RSS active (else: software steering)
+  bool rss = false;  ///< hardware RSS active (else: software steering)
   std::uint64_t rss_hf = 0;
   /// RSS redirection table entries (a power of two), programmed round-robin: entry i sends
   /// to queue i % queues, so queue = (hash & (reta_size - 1)) % queues. 0 without RSS.
   std::uint16_t reta_size = 0;
   int socket = 0;
-  PortOffloads offloads{};      ///< what is actually enabled
+  PortOffloads offloads{};  ///< what is actually enabled
 };
 
 /// Configures and starts `port_id` with RX buffers from `pool`.

@@ -22,7 +22,9 @@ namespace {
 
 std::atomic<int> g_signal{0};
 
-extern "C" void on_signal(int sig) { g_signal.store(sig, std::memory_order_relaxed); }
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig, std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -64,7 +66,8 @@ Runtime::~Runtime() {
   glue::eal_cleanup();
 }
 
-Result<void, Errc> Runtime::configure(const CommonOptions& common, const tcp::TcpConfig& tcp) noexcept {
+Result<void, Errc> Runtime::configure(const CommonOptions& common,
+                                      const tcp::TcpConfig& tcp) noexcept {
   common_ = common;
   if (common.addr.is_unspecified()) {
     std::fprintf(stderr, "%s: --addr A.B.C.D/LEN is required\n", argv_[0]);
@@ -86,7 +89,8 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common, const tcp::Tc
   auto pool = glue::create_pktmbuf_pool("sluice_pkts", 32767, static_cast<int>(rte_socket_id()));
   if (!pool.ok()) return Err{pool.error()};
   pool_ = *pool;
-  auto clones = glue::create_pktmbuf_pool("sluice_clones", 32767, static_cast<int>(rte_socket_id()), 0);
+  auto clones =
+      glue::create_pktmbuf_pool("sluice_clones", 32767, static_cast<int>(rte_socket_id()), 0);
   if (!clones.ok()) return Err{clones.error()};
   clone_pool_ = *clones;
 
@@ -125,8 +129,10 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common, const tcp::Tc
   ec.tcp = tcp;
   if (const char* spec = std::getenv("SLUICE_IMPAIR"); spec != nullptr && *spec != '\0') {
     if (!engine::parse_impairment(spec, ec.impair)) {
-      std::fprintf(stderr, "%s: SLUICE_IMPAIR: cannot parse '%s' (want e.g. "
-                   "loss=0.01,dup=0.01,delay=25ms,jitter=5ms,reorder=0.25,seed=7)\n", argv_[0], spec);
+      std::fprintf(stderr,
+                   "%s: SLUICE_IMPAIR: cannot parse '%s' (want e.g. "
+                   "loss=0.01,dup=0.01,delay=25ms,jitter=5ms,reorder=0.25,seed=7)\n",
+                   argv_[0], spec);
       return Err{Errc::InvalidArgument};
     }
     std::fprintf(stderr, "%s: impaired link (testing): %s\n", argv_[0], spec);
@@ -218,8 +224,8 @@ int Runtime::run(const Hooks& hooks, time::Duration drain) noexcept {
     launches_.push_back(Launch{this, i, &hooks, drain});
     if (int rc = rte_eal_remote_launch(&Runtime::worker_main, &launches_.back(), lcores_[i]);
         rc != 0) {
-      std::fprintf(stderr, "%s: cannot start engine %u on lcore %u: %s\n", argv_[0], i,
-                   lcores_[i], rte_strerror(-rc));
+      std::fprintf(stderr, "%s: cannot start engine %u on lcore %u: %s\n", argv_[0], i, lcores_[i],
+                   rte_strerror(-rc));
       quit_.store(true);
       break;
     }
@@ -249,17 +255,17 @@ void Runtime::print_engine(std::uint16_t index) const {
                   u(e.arp_shared_out), u(e.arp_shared_in), u(e.arp_share_ring_full),
                   u(e.tx_relay_out), u(e.tx_relayed));
   }
-  std::fprintf(stderr,
-               "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
-               "retrans %lu (rto %lu fast %lu tlp %lu) | rst in %lu out %lu | arp req %lu/%lu | mbufs %u "
-               "clones %u%s\n",
-               prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
-               eng.tcp().time_wait_count(), u(t.established), u(t.active_opens),
-               u(t.passive_opens), u(t.segs_in), u(t.segs_out), u(t.retrans_segs),
-               u(t.rto_expired), u(t.fast_retransmits), u(t.tail_loss_probes), u(t.rsts_in),
-               u(t.rsts_out),
-               u(e.arp_requests_in), u(e.arp_requests_out), rte_mempool_in_use_count(pool_),
-               rte_mempool_in_use_count(clone_pool_), steer);
+  std::fprintf(
+      stderr,
+      "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
+      "retrans %lu (rto %lu fast %lu tlp %lu) | rst in %lu out %lu | arp req %lu/%lu | mbufs %u "
+      "clones %u%s\n",
+      prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
+      eng.tcp().time_wait_count(), u(t.established), u(t.active_opens), u(t.passive_opens),
+      u(t.segs_in), u(t.segs_out), u(t.retrans_segs), u(t.rto_expired), u(t.fast_retransmits),
+      u(t.tail_loss_probes), u(t.rsts_in), u(t.rsts_out), u(e.arp_requests_in),
+      u(e.arp_requests_out), rte_mempool_in_use_count(pool_), rte_mempool_in_use_count(clone_pool_),
+      steer);
 }
 
 void Runtime::print_counters() const {

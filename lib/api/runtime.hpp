@@ -69,7 +69,8 @@ class Runtime {
   [[nodiscard]] char** argv() const noexcept { return argv_; }
 
   /// Pools, the first port, one engine per lcore. Errors are printed. Pre: start() succeeded.
-  Result<void, Errc> configure(const CommonOptions& common, const tcp::TcpConfig& tcp = {}) noexcept;
+  Result<void, Errc> configure(const CommonOptions& common,
+                               const tcp::TcpConfig& tcp = {}) noexcept;
 
   [[nodiscard]] std::uint16_t engine_count() const noexcept {
     return static_cast<std::uint16_t>(engines_.size());
@@ -114,8 +115,8 @@ class Runtime {
   std::vector<unsigned> lcores_;  ///< lcore of each engine
   std::vector<Launch> launches_;
   CommonOptions common_{};
-  std::atomic<bool> quit_{false};               ///< done() said so: every loop ends
-  std::atomic<std::uint16_t> drained_{0};       ///< engines whose connections have closed
+  std::atomic<bool> quit_{false};          ///< done() said so: every loop ends
+  std::atomic<std::uint16_t> drained_{0};  ///< engines whose connections have closed
 };
 
 }  // namespace sluice::api

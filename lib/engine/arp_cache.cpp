@@ -53,7 +53,8 @@ std::optional<wire::MacAddr> ArpCache::lookup(wire::Ipv4Addr ip, time::Instant n
   return e->mac;
 }
 
-bool ArpCache::hold(wire::Ipv4Addr ip, rte_mbuf* m, time::Instant now, bool& should_request) noexcept {
+bool ArpCache::hold(wire::Ipv4Addr ip, rte_mbuf* m, time::Instant now,
+                    bool& should_request) noexcept {
   should_request = false;
   Entry* e = find_or_claim(ip, now);
   if (e == nullptr) return false;

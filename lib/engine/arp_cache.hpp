@@ -61,7 +61,7 @@ class ArpCache {
   struct Entry {
     wire::Ipv4Addr ip{};
     wire::MacAddr mac{};
-    time::Instant expires{};        ///< resolved: until then; pending: give up then
+    time::Instant expires{};  ///< resolved: until then; pending: give up then
     time::Instant last_request{};
     std::array<rte_mbuf*, kHeldPerEntry> pending{};
     std::uint8_t held = 0;

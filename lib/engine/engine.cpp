@@ -24,7 +24,8 @@ Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone
   res.tx_checksum_offload = config.tx_checksum_offload;
   res.link_headroom = wire::EthernetHeader::kSize;
   res.secret = secret;
-  tcp_ = std::make_unique<tcp::TcpStack>(config.tcp, res, tcp::TxSink{&Engine::tcp_sink, this}, now_);
+  tcp_ =
+      std::make_unique<tcp::TcpStack>(config.tcp, res, tcp::TxSink{&Engine::tcp_sink, this}, now_);
   if (config.shard.steering.engines() > 1) mesh_ = config.shard.mesh;
   if (config.impair.active()) {
     rx_impair_ = std::make_unique<Impairment>(config.impair, 1);
@@ -43,11 +44,10 @@ Engine::~Engine() {
 std::uint16_t Engine::poll() noexcept {
   now_ = clock_.now();
   std::array<rte_mbuf*, 256> rx;
-  const std::uint16_t n =
-      config_.shard.has_queue
-          ? rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
-                             std::min<std::uint16_t>(config_.burst, 256))
-          : 0;
+  const std::uint16_t n = config_.shard.has_queue
+                              ? rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
+                                                 std::min<std::uint16_t>(config_.burst, 256))
+                              : 0;
   if (rx_impair_) {
     for (std::uint16_t i = 0; i < n; ++i) rx_impair_->push(rx[i], now_, pool_);
     rx_impair_->release(now_, [this](rte_mbuf* m) { receive(m); });
@@ -137,9 +137,7 @@ void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
       }
       tcp_->input(m, pf_.ip, pf_.tcp, pf_.payload_offset, now_);
       return;
-    case wire::FrameKind::Ipv4Icmp:
-      handle_icmp(pf_, m);
-      return;
+    case wire::FrameKind::Ipv4Icmp: handle_icmp(pf_, m); return;
     default:
       ++counters_.unsupported;
       rte_pktmbuf_free(m);
@@ -160,9 +158,8 @@ void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer
   const bool for_us = a.tpa == config_.addr;
   if (!a.spa.is_unspecified() && a.spa != config_.addr &&
       (for_us || arp_.lookup(a.spa, now_).has_value())) {
-    arp_.learn(a.spa, a.sha, now_, [this](rte_mbuf* held, const wire::MacAddr& mac) {
-      frame_and_send(held, mac);
-    });
+    arp_.learn(a.spa, a.sha, now_,
+               [this](rte_mbuf* held, const wire::MacAddr& mac) { frame_and_send(held, mac); });
   }
   if (for_us && a.is_request() && !from_peer) {
     send_arp(wire::ArpPacket::kOpReply, a.sha, a.spa, a.sha);
@@ -182,8 +179,9 @@ void Engine::share_arp(rte_mbuf* m) noexcept {
   rte_mbuf_refcnt_update(m, static_cast<std::int16_t>(engines - 2));  // engines-1 owners
   for (std::uint16_t to = 0; to < engines; ++to) {
     if (to == config_.shard.index) continue;
-    if (rte_ring_sp_enqueue(mesh_->steer(config_.shard.index, to),
-                            reinterpret_cast<void*>(CoreMesh::encode(m, CoreMesh::Message::ArpLearn))) == 0) {
+    if (rte_ring_sp_enqueue(
+            mesh_->steer(config_.shard.index, to),
+            reinterpret_cast<void*>(CoreMesh::encode(m, CoreMesh::Message::ArpLearn))) == 0) {
       ++counters_.arp_shared_out;
     } else {
       ++counters_.arp_share_ring_full;
@@ -195,7 +193,8 @@ void Engine::share_arp(rte_mbuf* m) noexcept {
 void Engine::forward(rte_mbuf* m, std::uint16_t owner) noexcept {
   ++counters_.steer_misdirected;
   if (rte_ring_sp_enqueue(mesh_->steer(config_.shard.index, owner),
-                          reinterpret_cast<void*>(CoreMesh::encode(m, CoreMesh::Message::Frame))) == 0) {
+                          reinterpret_cast<void*>(CoreMesh::encode(m, CoreMesh::Message::Frame))) ==
+      0) {
     ++counters_.steer_forwarded;
   } else {
     ++counters_.steer_ring_full;
@@ -224,8 +223,8 @@ void Engine::drain_relays() noexcept {
   for (std::uint16_t from = 1; from < engines && tx_count_ < kTxRing; ++from) {
     rte_ring* r = mesh_->relay(from);
     if (r == nullptr) continue;
-    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(tx_.data() + tx_count_),
-                                                 kTxRing - tx_count_, nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst(
+        r, reinterpret_cast<void**>(tx_.data() + tx_count_), kTxRing - tx_count_, nullptr);
     tx_count_ = static_cast<std::uint16_t>(tx_count_ + n);
     counters_.tx_relayed += n;
   }
@@ -395,11 +394,12 @@ void Engine::flush_tx() noexcept {
         config_.shard.has_queue
             ? rte_eth_tx_burst(config_.port, config_.queue, tx_.data() + off, tx_count_ - off)
             : static_cast<std::uint16_t>(rte_ring_sp_enqueue_burst(
-                  mesh_->relay(config_.shard.index), reinterpret_cast<void* const*>(tx_.data() + off),
-                  tx_count_ - off, nullptr));
+                  mesh_->relay(config_.shard.index),
+                  reinterpret_cast<void* const*>(tx_.data() + off), tx_count_ - off, nullptr));
     if (!config_.shard.has_queue) counters_.tx_relay_out += sent;
     std::uint64_t unsent_bytes = 0;
-    for (std::uint16_t i = off + sent; i < tx_count_; ++i) unsent_bytes += rte_pktmbuf_pkt_len(tx_[i]);
+    for (std::uint16_t i = off + sent; i < tx_count_; ++i)
+      unsent_bytes += rte_pktmbuf_pkt_len(tx_[i]);
     counters_.tx_packets += sent;
     counters_.tx_bytes += bytes - unsent_bytes;
     off += sent;

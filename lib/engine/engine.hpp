@@ -45,9 +45,9 @@ struct EngineConfig {
   std::uint16_t port = 0;
   std::uint16_t queue = 0;
   wire::MacAddr mac{};
-  wire::Ipv4Addr addr{};         ///< our address on the port
-  std::uint8_t prefix_len = 24;  ///< on-link prefix
-  wire::Ipv4Addr gateway{};      ///< 0.0.0.0: none (only on-link peers reachable)
+  wire::Ipv4Addr addr{};             ///< our address on the port
+  std::uint8_t prefix_len = 24;      ///< on-link prefix
+  wire::Ipv4Addr gateway{};          ///< 0.0.0.0: none (only on-link peers reachable)
   bool rx_checksum_offload = false;  ///< the port verifies IPv4/TCP checksums on RX
   bool tx_checksum_offload = false;  ///< the port computes them on TX
   std::uint16_t burst = 32;
@@ -62,29 +62,29 @@ struct EngineCounters {
   std::uint64_t rx_bytes = 0;
   std::uint64_t tx_packets = 0;
   std::uint64_t tx_bytes = 0;
-  std::uint64_t tx_dropped = 0;        ///< the port would not take them
+  std::uint64_t tx_dropped = 0;  ///< the port would not take them
   std::uint64_t arp_requests_in = 0;
   std::uint64_t arp_replies_in = 0;
   std::uint64_t arp_requests_out = 0;
   std::uint64_t arp_replies_out = 0;
   std::uint64_t arp_held_dropped = 0;  ///< packets waiting for ARP that had to go
   std::uint64_t icmp_echo_replies = 0;
-  std::uint64_t not_for_us = 0;        ///< IPv4 to another address, other MAC
-  std::uint64_t ip_fragments = 0;      ///< not reassembled: counted and dropped
-  std::uint64_t ip_options = 0;        ///< IPv4 options: counted and dropped
-  std::uint64_t unsupported = 0;       ///< UDP, IPv6, other protocols and ICMP types
-  std::uint64_t multi_segment = 0;     ///< chained RX mbufs: not handled yet, dropped
+  std::uint64_t not_for_us = 0;     ///< IPv4 to another address, other MAC
+  std::uint64_t ip_fragments = 0;   ///< not reassembled: counted and dropped
+  std::uint64_t ip_options = 0;     ///< IPv4 options: counted and dropped
+  std::uint64_t unsupported = 0;    ///< UDP, IPv6, other protocols and ICMP types
+  std::uint64_t multi_segment = 0;  ///< chained RX mbufs: not handled yet, dropped
   std::uint64_t no_mbuf = 0;
   // Several engines on one port (all zero for a lone engine).
-  std::uint64_t steer_misdirected = 0;  ///< TCP frames received here that another engine owns
-  std::uint64_t steer_forwarded = 0;    ///< ... handed to the owner's ring
-  std::uint64_t steer_ring_full = 0;    ///< ... dropped: the owner's ring was full
-  std::uint64_t steer_in = 0;           ///< frames other engines forwarded to this one
-  std::uint64_t arp_shared_out = 0;     ///< ARP frames copied to another engine's ring
+  std::uint64_t steer_misdirected = 0;    ///< TCP frames received here that another engine owns
+  std::uint64_t steer_forwarded = 0;      ///< ... handed to the owner's ring
+  std::uint64_t steer_ring_full = 0;      ///< ... dropped: the owner's ring was full
+  std::uint64_t steer_in = 0;             ///< frames other engines forwarded to this one
+  std::uint64_t arp_shared_out = 0;       ///< ARP frames copied to another engine's ring
   std::uint64_t arp_share_ring_full = 0;  ///< ... copies dropped: that ring was full
-  std::uint64_t arp_shared_in = 0;      ///< ARP frames other engines copied to this one
-  std::uint64_t tx_relay_out = 0;       ///< no TX queue: frames handed to engine 0 to send
-  std::uint64_t tx_relayed = 0;         ///< frames of queue-less engines this one transmitted
+  std::uint64_t arp_shared_in = 0;        ///< ARP frames other engines copied to this one
+  std::uint64_t tx_relay_out = 0;         ///< no TX queue: frames handed to engine 0 to send
+  std::uint64_t tx_relayed = 0;           ///< frames of queue-less engines this one transmitted
   std::array<std::uint64_t, wire::kParseErrorCount> parse_errors{};
 };
 
@@ -104,8 +104,8 @@ class Engine {
 
   /// Active open to remote:port from our address and a free ephemeral port (32768-60999,
   /// Linux's default range), taken in turn, among those whose replies hash to this engine
-  /// (FlowSteering::owner_of), so the flow never needs forwarding. Errors: AddressInUse when every port to that
-  /// destination is busy, NoMemory at the connection limit.
+  /// (FlowSteering::owner_of), so the flow never needs forwarding. Errors: AddressInUse when every
+  /// port to that destination is busy, NoMemory at the connection limit.
   Result<tcp::Tcb*, Errc> connect(wire::Ipv4Addr remote, std::uint16_t port,
                                   tcp::TcpHandler* handler) noexcept;
 
@@ -132,10 +132,10 @@ class Engine {
   /// from_peer: another engine forwarded m (already steered; ARP only to learn from).
   void handle_frame(rte_mbuf* m, bool from_peer) noexcept;
   void forward(rte_mbuf* m, std::uint16_t owner) noexcept;  ///< misdirected TCP frame
-  void share_arp(rte_mbuf* m) noexcept;  ///< a copy of an ARP frame to every other engine
-  void drain_mesh() noexcept;            ///< frames other engines steered to this one
-  void drain_relays() noexcept;          ///< frames of queue-less engines, to transmit
-  void route(rte_mbuf* datagram) noexcept;       ///< IPv4 datagram → Ethernet frame → TX
+  void share_arp(rte_mbuf* m) noexcept;     ///< a copy of an ARP frame to every other engine
+  void drain_mesh() noexcept;               ///< frames other engines steered to this one
+  void drain_relays() noexcept;             ///< frames of queue-less engines, to transmit
+  void route(rte_mbuf* datagram) noexcept;  ///< IPv4 datagram → Ethernet frame → TX
   void frame_and_send(rte_mbuf* datagram, const wire::MacAddr& dst) noexcept;
   void enqueue_tx(rte_mbuf* frame) noexcept;
   void enqueue_tx_now(rte_mbuf* frame) noexcept;

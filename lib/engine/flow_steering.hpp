@@ -83,8 +83,8 @@ class FlowSteering {
   template <class IsFree>
   std::optional<std::uint16_t> pick_local_port(tcp::FourTuple t, std::uint16_t engine,
                                                std::uint16_t first, std::uint16_t last,
-                                               std::uint16_t& cursor, IsFree&& is_free) const
-      noexcept {
+                                               std::uint16_t& cursor,
+                                               IsFree&& is_free) const noexcept {
     if (cursor < first || cursor > last) cursor = first;
     const std::uint32_t span = static_cast<std::uint32_t>(last - first) + 1;
     for (std::uint32_t tries = 0; tries < span; ++tries) {

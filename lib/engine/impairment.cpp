@@ -25,9 +25,11 @@ bool parse_impairment(const char* text, ImpairmentConfig& out) noexcept {
     const std::string unit = e;
     auto dur = [&](time::Duration& d) {
       if (unit == "ms") {
-        d = std::chrono::duration_cast<time::Duration>(std::chrono::duration<double, std::milli>(v));
+        d = std::chrono::duration_cast<time::Duration>(
+            std::chrono::duration<double, std::milli>(v));
       } else if (unit == "us") {
-        d = std::chrono::duration_cast<time::Duration>(std::chrono::duration<double, std::micro>(v));
+        d = std::chrono::duration_cast<time::Duration>(
+            std::chrono::duration<double, std::micro>(v));
       } else {
         return false;
       }

@@ -34,7 +34,8 @@ bool parse_impairment(const char* text, ImpairmentConfig& out) noexcept;
 /// One direction of the impaired link.
 class Impairment {
  public:
-  Impairment(const ImpairmentConfig& c, std::uint64_t stream) : c_(c), rng_(c.seed * 0x9e3779b97f4a7c15ULL + stream) {}
+  Impairment(const ImpairmentConfig& c, std::uint64_t stream)
+      : c_(c), rng_(c.seed * 0x9e3779b97f4a7c15ULL + stream) {}
   ~Impairment();
 
   /// Takes m; it comes out of release() when due (maybe twice, maybe never).

@@ -43,8 +43,8 @@ class Listener {
   friend class Tcb;
 
   using Queue = boost::intrusive::list<
-      Tcb, boost::intrusive::member_hook<Tcb, boost::intrusive::list_member_hook<>,
-                                         &Tcb::queue_hook_>>;
+      Tcb,
+      boost::intrusive::member_hook<Tcb, boost::intrusive::list_member_hook<>, &Tcb::queue_hook_>>;
 
   // Called by the connection as it moves through the handshake.
   void on_embryonic(Tcb& t) noexcept { syn_q_.push_back(t); }

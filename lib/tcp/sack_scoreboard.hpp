@@ -54,7 +54,8 @@ class SackScoreboard {
 
   [[nodiscard]] std::uint32_t sacked_bytes() const noexcept {
     std::uint32_t n = 0;
-    for (std::size_t i = 0; i < count_; ++i) n += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
+    for (std::size_t i = 0; i < count_; ++i)
+      n += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
     return n;
   }
 
@@ -95,12 +96,12 @@ class SackScoreboard {
     wire::Seq s = from;
     for (std::size_t i = 0; i < count_; ++i) {
       const Range& r = ranges_[i];
-      if (!(s < r.right)) continue;   // range entirely below s
-      if (s < r.left) {               // hole [s, r.left)
+      if (!(s < r.right)) continue;  // range entirely below s
+      if (s < r.left) {              // hole [s, r.left)
         const auto gap = static_cast<std::uint32_t>(r.left - s);
         return Range{s, s + (gap < max_len ? gap : max_len)};
       }
-      s = r.right;                    // s inside a SACKed range: skip it
+      s = r.right;  // s inside a SACKed range: skip it
     }
     return Range{s, s};
   }
@@ -121,15 +122,15 @@ class SackScoreboard {
     bool placed = false;
     for (std::size_t i = 0; i < count_; ++i) {
       const Range& c = ranges_[i];
-      if (c.right < r.left) {           // entirely before r
+      if (c.right < r.left) {  // entirely before r
         merged[n++] = c;
-      } else if (r.right < c.left) {    // entirely after r
+      } else if (r.right < c.left) {  // entirely after r
         if (!placed) {
           merged[n++] = r;
           placed = true;
         }
         merged[n++] = c;
-      } else {                          // overlaps or touches: absorb into r
+      } else {  // overlaps or touches: absorb into r
         r.left = wire::seq_min(r.left, c.left);
         r.right = wire::seq_max(r.right, c.right);
       }

@@ -182,7 +182,7 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
   }
 
   if (!check_sequence(seg, now)) return;  // first
-  if (seg.has(TcpFlag::Rst)) {           // second
+  if (seg.has(TcpFlag::Rst)) {            // second
     check_rst(seg);
     return;
   }
@@ -289,7 +289,8 @@ bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
     return false;
   }
   const std::uint32_t len = seg.seg_len();
-  const std::uint32_t wnd = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
+  const std::uint32_t wnd =
+      rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
   bool ok;
   if (len == 0) {
     ok = wnd == 0 ? th.seq == rcv_.nxt : wire::seq_in_window(th.seq, rcv_.nxt, wnd);
@@ -437,8 +438,7 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
         return false;
       }
       break;
-    default:
-      break;
+    default: break;
   }
   return true;
 }
@@ -475,13 +475,15 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
       const std::uint32_t emss = effective_mss();
       const std::uint32_t cw = cc()->cwnd();
       cc()->set_cwnd(cw > acked ? cw - acked + emss : emss);
-      const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(snd_.max - snd_.una) -
-                                                   (fin_queued_ && snd_.max == fin_seq_ + 1 ? 1u : 0u));
+      const std::uint32_t len =
+          std::min(emss, static_cast<std::uint32_t>(snd_.max - snd_.una) -
+                             (fin_queued_ && snd_.max == fin_seq_ + 1 ? 1u : 0u));
       if (len > 0) send_data_segment(snd_.una, len, true, now);
     }
   } else {
     dupacks_ = 0;
-    cc()->on_ack(acked, flight_before, rtt_.has_sample() ? rtt_.srtt() : time::Duration::zero(), now);
+    cc()->on_ack(acked, flight_before, rtt_.has_sample() ? rtt_.srtt() : time::Duration::zero(),
+                 now);
   }
   tlp_out_ = false;  // RFC 8985 §7.4: an ACK of new data ends the probe episode
   // RFC 6298 §5.2/5.3: all acknowledged → timer off; else restart it.
@@ -504,8 +506,8 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
     return;
   }
   ++dupacks_;
-  const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
-                    (sack_ok_ && scoreboard_.is_lost(snd_.una, emss));
+  const bool lost =
+      dupacks_ >= SackScoreboard::kDupThresh || (sack_ok_ && scoreboard_.is_lost(snd_.una, emss));
   if (!lost) return;
   // Holes below `recover` belong to a loss episode already answered (by a timeout, whose
   // go-back-N resend lost again, or an earlier recovery). RFC 6582 §3.2 step 1 forbids
@@ -632,8 +634,7 @@ void Tcb::process_fin(time::Instant now) noexcept {
       send_ack(now);
       enter_time_wait(now);  // FIN-WAIT-2 + FIN → TIME-WAIT
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -703,7 +704,8 @@ void Tcb::output(time::Instant now) noexcept {
   // acknowledged (RFC 9293 §3.10.4); nothing else can (unsent_bytes() is 0).
   const bool fin_before_synack = state_ == TcpState::FinWait1 && snd_.una == iss_;
   if ((state_ == TcpState::SynSent || state_ == TcpState::SynReceived || snd_.una == iss_ ||
-       state_ == TcpState::Closed) && !fin_before_synack) {
+       state_ == TcpState::Closed) &&
+      !fin_before_synack) {
     if (ack_now_ && state_ != TcpState::SynSent && state_ != TcpState::Closed) send_ack(now);
     return;
   }
@@ -731,8 +733,9 @@ void Tcb::output(time::Instant now) noexcept {
     if (unsent == 0) break;
     std::uint32_t flight = bytes_in_flight();
     if (in_recovery_ && sack_ok_) {
-      const std::uint32_t gone = scoreboard_.sacked_bytes() +
-                                 scoreboard_.hole_bytes_from(wire::seq_max(high_rxt_, snd_.una), snd_.una);
+      const std::uint32_t gone =
+          scoreboard_.sacked_bytes() +
+          scoreboard_.hole_bytes_from(wire::seq_max(high_rxt_, snd_.una), snd_.una);
       flight = flight > gone ? flight - gone : 0;  // RFC 6675 pipe, simplified
     }
     const std::uint32_t cwnd = cc()->cwnd();
@@ -831,7 +834,8 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
                       (tlp_out_ && scoreboard_.sacked_above(hole.left) > 0);
     if (len == 0 || !lost) return;
     const std::uint32_t flight = bytes_in_flight();
-    const std::uint32_t gone = scoreboard_.sacked_bytes() + scoreboard_.hole_bytes_from(from, snd_.una);
+    const std::uint32_t gone =
+        scoreboard_.sacked_bytes() + scoreboard_.hole_bytes_from(from, snd_.una);
     const std::uint32_t pipe = flight > gone ? flight - gone : 0;
     if (pipe + len > cc()->cwnd() && pipe > 0) return;
     if (!send_data_segment(hole.left, len, true, now)) return;
@@ -915,7 +919,8 @@ void Tcb::schedule_ack(time::Instant now, bool immediate) noexcept {
 // useful amount (two segments, or half the buffer), RFC 9293 §3.8.6.2.2.
 void Tcb::maybe_window_update(time::Instant now) noexcept {
   if (!kSynchronized.has(state_) || !kCanReceive.has(state_)) return;
-  const std::uint32_t offered = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
+  const std::uint32_t offered =
+      rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
   const std::uint32_t now_wnd = receive_window();
   const std::uint32_t step = std::min(stack_.config().recv_buffer / 2, 2u * rcv_mss_);
   if (now_wnd > offered && now_wnd - offered >= step) send_ack(now);
@@ -1026,7 +1031,8 @@ void Tcb::on_rtx_timer() noexcept {
       // RFC 1122 §4.2.3.4 override timeout: the window is open but smaller than sender
       // SWS avoidance wants; send what it allows (its ACK brings the current window).
       const std::uint32_t len = std::min({unsent_bytes(), usable_window(), effective_mss()});
-      if (len > 0 && snd_.una == snd_.nxt) send_data_segment(snd_.nxt, len, snd_.nxt < snd_.max, now);
+      if (len > 0 && snd_.una == snd_.nxt)
+        send_data_segment(snd_.nxt, len, snd_.nxt < snd_.max, now);
       output(now);
     }
     stack_.dispatch(*this);
@@ -1054,8 +1060,7 @@ void Tcb::on_rtx_timer() noexcept {
     }
     case TcpState::Closed:
     case TcpState::Listen:
-    case TcpState::TimeWait:
-      break;
+    case TcpState::TimeWait: break;
     default: {
       if (snd_.una == snd_.max) break;  // nothing outstanding any more
       if (retries_ >= c.max_retries) {
@@ -1226,8 +1231,7 @@ void Tcb::shutdown() noexcept {
       set_state(TcpState::LastAck);  // CLOSE-WAIT + close → LAST-ACK
       output(stack_.now_);
       break;
-    default:
-      break;  // already closing
+    default: break;  // already closing
   }
   stack_.dispatch(*this);
 }

@@ -139,12 +139,12 @@ class Tcb {
   // --- segment arrival (RFC 9293 §3.10.7) ---
   void input(InSegment& seg, time::Instant now) noexcept;
   void input_syn_sent(InSegment& seg, time::Instant now) noexcept;
-  bool check_sequence(const InSegment& seg, time::Instant now) noexcept;    // first
-  bool check_rst(const InSegment& seg) noexcept;                            // second
-  bool check_syn(const InSegment& seg) noexcept;                            // fourth
-  bool check_ack(InSegment& seg, time::Instant now) noexcept;               // fifth
-  void process_text(InSegment& seg) noexcept;                               // seventh
-  void process_fin(time::Instant now) noexcept;                             // eighth
+  bool check_sequence(const InSegment& seg, time::Instant now) noexcept;  // first
+  bool check_rst(const InSegment& seg) noexcept;                          // second
+  bool check_syn(const InSegment& seg) noexcept;                          // fourth
+  bool check_ack(InSegment& seg, time::Instant now) noexcept;             // fifth
+  void process_text(InSegment& seg) noexcept;                             // seventh
+  void process_fin(time::Instant now) noexcept;                           // eighth
   void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
   void process_dup_ack(const InSegment& seg, time::Instant now) noexcept;
   void update_send_window(const InSegment& seg) noexcept;
@@ -152,8 +152,9 @@ class Tcb {
 
   // --- output ---
   void output(time::Instant now) noexcept;
-  bool send_data_segment(Seq seq, std::uint32_t len, bool retransmission, time::Instant now) noexcept;
-  void send_syn(time::Instant now) noexcept;       // SYN or SYN-ACK, by state
+  bool send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
+                         time::Instant now) noexcept;
+  void send_syn(time::Instant now) noexcept;  // SYN or SYN-ACK, by state
   void send_ack(time::Instant now) noexcept;
   void send_challenge_ack(time::Instant now) noexcept;
   void send_rst_for_abort(time::Instant now) noexcept;
@@ -164,7 +165,8 @@ class Tcb {
   [[nodiscard]] std::uint16_t window_field() noexcept;
   [[nodiscard]] std::uint32_t effective_mss() const noexcept;
   [[nodiscard]] std::uint32_t usable_window() const noexcept;
-  [[nodiscard]] wire::TcpOptions segment_options(std::uint8_t flags, time::Instant now) const noexcept;
+  [[nodiscard]] wire::TcpOptions segment_options(std::uint8_t flags,
+                                                 time::Instant now) const noexcept;
 
   // --- timers ---
   void on_rtx_timer() noexcept;
@@ -225,10 +227,10 @@ class Tcb {
   time::Instant last_rx_{};  ///< last segment received (keepalive idle)
   time::Instant last_tx_{};  ///< last data sent (RFC 5681 §4.1 restart after idle)
 
-  std::uint32_t ts_recent_ = 0;   ///< RFC 7323 TS.Recent
-  std::uint32_t ts_offset_ = 0;   ///< per-connection random TSval offset (RFC 7323 §5.4)
-  std::uint16_t snd_mss_ = 536;   ///< peer's MSS (RFC 9293 §3.7.1), before options
-  std::uint16_t rcv_mss_ = 536;   ///< ours
+  std::uint32_t ts_recent_ = 0;  ///< RFC 7323 TS.Recent
+  std::uint32_t ts_offset_ = 0;  ///< per-connection random TSval offset (RFC 7323 §5.4)
+  std::uint16_t snd_mss_ = 536;  ///< peer's MSS (RFC 9293 §3.7.1), before options
+  std::uint16_t rcv_mss_ = 536;  ///< ours
   std::uint8_t snd_wscale_ = 0;
   std::uint8_t rcv_wscale_ = 0;
   std::uint8_t dupacks_ = 0;
@@ -239,18 +241,18 @@ class Tcb {
   RtxMode rtx_mode_ = RtxMode::Retransmit;
   CloseReason close_reason_ = CloseReason::Normal;
 
-  bool ts_ok_ : 1 = false;          ///< timestamps negotiated
-  bool sack_ok_ : 1 = false;        ///< SACK negotiated
-  bool ws_ok_ : 1 = false;          ///< window scaling negotiated
+  bool ts_ok_ : 1 = false;    ///< timestamps negotiated
+  bool sack_ok_ : 1 = false;  ///< SACK negotiated
+  bool ws_ok_ : 1 = false;    ///< window scaling negotiated
   bool no_delay_ : 1 = false;
   bool keepalive_ : 1 = false;
-  bool fin_queued_ : 1 = false;     ///< shutdown() called: FIN at fin_seq_
-  bool peer_fin_ : 1 = false;       ///< the peer's FIN has been seen (maybe out of order)
-  bool app_closed_ : 1 = false;     ///< close(): the application reads no more
-  bool ack_now_ : 1 = false;        ///< an ACK must go out before output() returns
+  bool fin_queued_ : 1 = false;  ///< shutdown() called: FIN at fin_seq_
+  bool peer_fin_ : 1 = false;    ///< the peer's FIN has been seen (maybe out of order)
+  bool app_closed_ : 1 = false;  ///< close(): the application reads no more
+  bool ack_now_ : 1 = false;     ///< an ACK must go out before output() returns
   bool in_recovery_ : 1 = false;
-  bool recovery_cut_ : 1 = false;   ///< this recovery reduced the window (on_loss was called)
-  bool tlp_out_ : 1 = false;        ///< a tail loss probe is outstanding (RFC 8985 §7)
+  bool recovery_cut_ : 1 = false;  ///< this recovery reduced the window (on_loss was called)
+  bool tlp_out_ : 1 = false;       ///< a tail loss probe is outstanding (RFC 8985 §7)
   bool rtt_timing_ : 1 = false;
   bool want_writable_ : 1 = false;  ///< send() was short: tell the app when space frees
   bool passive_ : 1 = false;        ///< opened by a listener (SYN-RECEIVED → LISTEN on RST)
@@ -264,18 +266,18 @@ class Tcb {
   SackScoreboard scoreboard_;
   SendBuffer sndbuf_;
   ReceiveBuffer rcvbuf_;
-  time::Timer rtx_timer_;      ///< retransmission, SYN/SYN-ACK retry, or persist (rtx_mode_)
+  time::Timer rtx_timer_;  ///< retransmission, SYN/SYN-ACK retry, or persist (rtx_mode_)
   time::Timer delack_timer_;
   time::Timer keepalive_timer_;  ///< keepalive, or the orphaned FIN-WAIT-2 limit
 };
 
 /// An arrived segment, parsed by lib/wire, as TCP input sees it.
 struct InSegment {
-  rte_mbuf* mbuf;                 ///< the whole frame; TCP owns it from input() on
+  rte_mbuf* mbuf;  ///< the whole frame; TCP owns it from input() on
   const wire::TcpHeader& th;
-  std::uint32_t payload_offset;   ///< from the start of mbuf's data
+  std::uint32_t payload_offset;  ///< from the start of mbuf's data
   std::uint32_t payload_len;
-  FourTuple tuple;                ///< from the receiver's point of view (local = dst)
+  FourTuple tuple;  ///< from the receiver's point of view (local = dst)
 
   /// SEG.LEN of RFC 9293: payload plus one for SYN and for FIN.
   [[nodiscard]] std::uint32_t seg_len() const noexcept {

@@ -16,12 +16,12 @@ class Listener;
 
 /// Why a connection ended (the argument of TcpHandler::on_closed).
 enum class CloseReason : std::uint8_t {
-  Normal,             ///< both FINs exchanged and acknowledged (or TIME-WAIT entered)
-  Refused,            ///< RST in answer to our SYN (ECONNREFUSED)
-  Reset,              ///< RST from the peer on an open connection (ECONNRESET)
-  TimedOut,           ///< SYN, data or keepalive retransmissions exhausted (ETIMEDOUT)
-  Aborted,            ///< the application called abort(): RST sent
-  ListenerClosed,     ///< accepted but never taken, and the listener went away
+  Normal,          ///< both FINs exchanged and acknowledged (or TIME-WAIT entered)
+  Refused,         ///< RST in answer to our SYN (ECONNREFUSED)
+  Reset,           ///< RST from the peer on an open connection (ECONNRESET)
+  TimedOut,        ///< SYN, data or keepalive retransmissions exhausted (ETIMEDOUT)
+  Aborted,         ///< the application called abort(): RST sent
+  ListenerClosed,  ///< accepted but never taken, and the listener went away
 };
 
 constexpr std::string_view to_string(CloseReason r) noexcept {

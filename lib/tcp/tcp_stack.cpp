@@ -151,7 +151,7 @@ void TcpStack::input_listen(Listener& l, InSegment& seg, time::Instant now,
   if (l.syn_q_.size() >= config_.syn_backlog || tcbs_.live() >= config_.max_connections) {
     if (!config_.syn_cookies) {
       counters_.drop(tcbs_.live() >= config_.max_connections ? TcpDrop::ConnectionLimit
-                                                              : TcpDrop::SynQueueFull);
+                                                             : TcpDrop::SynQueueFull);
       return;
     }
     // Stateless SYN-ACK: what we must remember travels in our ISN and TSval.
@@ -174,7 +174,8 @@ void TcpStack::input_listen(Listener& l, InSegment& seg, time::Instant now,
       s.options.window_scale = window_shift_for(config_.recv_buffer);
     }
     s.options.sack_permitted = kept.sack_permitted;
-    if (kept.timestamps) s.options.timestamps = wire::TcpTimestamps{enc.tsval, th.options.timestamps->tsval};
+    if (kept.timestamps)
+      s.options.timestamps = wire::TcpTimestamps{enc.tsval, th.options.timestamps->tsval};
     if (transmit(seg.tuple, s, nullptr)) ++counters_.syn_cookies_sent;
     return;
   }
@@ -224,7 +225,8 @@ void TcpStack::input_time_wait(TimeWaitRecord& tw, InSegment& seg, time::Instant
   }
   // Anything else — above all a retransmitted FIN, whose ACK was lost — is acknowledged,
   // and a FIN restarts the 2 MSL wait.
-  if (tw.ts_ok && has_ts && static_cast<std::int32_t>(th.options.timestamps->tsval - tw.ts_recent) < 0) {
+  if (tw.ts_ok && has_ts &&
+      static_cast<std::int32_t>(th.options.timestamps->tsval - tw.ts_recent) < 0) {
     counters_.drop(TcpDrop::PawsRejected);
   }
   OutSegment s;
@@ -232,7 +234,8 @@ void TcpStack::input_time_wait(TimeWaitRecord& tw, InSegment& seg, time::Instant
   s.ack = tw.rcv_nxt;
   s.flags = TcpFlag::Ack;
   s.window = tw.window;
-  if (tw.ts_ok) s.options.timestamps = wire::TcpTimestamps{ts_clock(now) + tw.ts_offset, tw.ts_recent};
+  if (tw.ts_ok)
+    s.options.timestamps = wire::TcpTimestamps{ts_clock(now) + tw.ts_offset, tw.ts_recent};
   transmit(tw.tuple, s, nullptr);
   if (th.has(TcpFlag::Fin)) wheel_.schedule(tw.timer, now + 2 * config_.msl);
 }
@@ -285,7 +288,8 @@ Result<Listener*, Errc> TcpStack::listen(wire::Ipv4Addr ip, std::uint16_t port,
   for (Listener& l : listeners_) {
     if (l.port_ == port && l.ip_ == ip) return Err{Errc::AddressInUse};
   }
-  auto* l = new (std::nothrow) Listener(*this, ip, port, std::max<std::uint32_t>(backlog, 1), handler);
+  auto* l =
+      new (std::nothrow) Listener(*this, ip, port, std::max<std::uint32_t>(backlog, 1), handler);
   if (l == nullptr) return Err{Errc::NoMemory};
   listeners_.push_back(*l);
   return l;
@@ -332,10 +336,12 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
     counters_.drop(TcpDrop::NoMbuf);
     return false;
   }
-  const std::uint32_t tcp_len = static_cast<std::uint32_t>(wire::TcpHeader::kMinSize + s.options.emit_len());
+  const std::uint32_t tcp_len =
+      static_cast<std::uint32_t>(wire::TcpHeader::kMinSize + s.options.emit_len());
   const bool inline_payload = data != nullptr && s.data_len > 0 && s.data_len <= kInlinePayloadMax;
   const std::uint32_t head_len = 20 + tcp_len + (inline_payload ? s.data_len : 0u);
-  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(head_len)));
+  auto* p =
+      reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(head_len)));
   if (p == nullptr || rte_pktmbuf_headroom(m) < res_.link_headroom) {
     rte_pktmbuf_free(m);
     counters_.drop(TcpDrop::NoMbuf);
@@ -374,7 +380,8 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
   th.emit(std::span<std::uint8_t>(p + 20, tcp_len));
 
   const std::uint32_t l4_len = tcp_len + s.data_len;
-  std::uint32_t sum = wire::pseudo_header_sum(t.local_ip, t.remote_ip, 6, static_cast<std::uint16_t>(l4_len));
+  std::uint32_t sum =
+      wire::pseudo_header_sum(t.local_ip, t.remote_ip, 6, static_cast<std::uint16_t>(l4_len));
   std::uint16_t csum;
   if (res_.tx_checksum_offload) {
     // The NIC finishes the sum; it expects the pseudo-header sum, folded, not inverted.

@@ -143,8 +143,7 @@ class TcpStack {
       boost::intrusive::power_2_buckets<true>>;
   using TwTable = boost::intrusive::unordered_set<
       TimeWaitRecord,
-      boost::intrusive::member_hook<TimeWaitRecord,
-                                    boost::intrusive::unordered_set_member_hook<>,
+      boost::intrusive::member_hook<TimeWaitRecord, boost::intrusive::unordered_set_member_hook<>,
                                     &TimeWaitRecord::table_hook_>,
       boost::intrusive::key_of_value<TwKey>, boost::intrusive::hash<FourTupleHash>,
       boost::intrusive::power_2_buckets<true>>;

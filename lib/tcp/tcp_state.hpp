@@ -58,13 +58,12 @@ class StateSet {
 };
 
 /// States past the handshake in which both sequence spaces are known (RFC 9293 §3.10.7.4).
-inline constexpr StateSet kSynchronized{TcpState::Established, TcpState::FinWait1,
-                                        TcpState::FinWait2,    TcpState::CloseWait,
-                                        TcpState::Closing,     TcpState::LastAck,
-                                        TcpState::TimeWait};
+inline constexpr StateSet kSynchronized{
+    TcpState::Established, TcpState::FinWait1, TcpState::FinWait2, TcpState::CloseWait,
+    TcpState::Closing,     TcpState::LastAck,  TcpState::TimeWait};
 /// States in which the application may still queue data to send.
-inline constexpr StateSet kCanSend{TcpState::SynSent, TcpState::SynReceived,
-                                   TcpState::Established, TcpState::CloseWait};
+inline constexpr StateSet kCanSend{TcpState::SynSent, TcpState::SynReceived, TcpState::Established,
+                                   TcpState::CloseWait};
 /// States in which data from the peer is still accepted (no FIN received yet).
 inline constexpr StateSet kCanReceive{TcpState::SynReceived, TcpState::Established,
                                       TcpState::FinWait1, TcpState::FinWait2};

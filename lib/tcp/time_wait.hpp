@@ -23,13 +23,13 @@ struct TimeWaitRecord {
   boost::intrusive::unordered_set_member_hook<> table_hook_;
   TcpStack& stack;
   FourTuple tuple;
-  wire::Seq snd_nxt;           ///< after our FIN
-  wire::Seq rcv_nxt;           ///< after the peer's FIN
+  wire::Seq snd_nxt;  ///< after our FIN
+  wire::Seq rcv_nxt;  ///< after the peer's FIN
   std::uint32_t ts_recent = 0;
   std::uint32_t ts_offset = 0;
-  std::uint16_t window = 0;    ///< the window field we keep advertising
+  std::uint16_t window = 0;  ///< the window field we keep advertising
   bool ts_ok = false;
-  time::Timer timer;           ///< 2*MSL
+  time::Timer timer;  ///< 2*MSL
 
   void on_expiry() noexcept;
 };

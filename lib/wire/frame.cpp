@@ -47,10 +47,8 @@ Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, P
       f.l4_offset = f.payload_offset = f.l3_offset;
       f.payload_len = u16(l3_bytes.size());
       return {};
-    case to_u16(EtherType::Ipv4):
-      break;
-    default:
-      return Err{ParseError::UnsupportedEtherType};
+    case to_u16(EtherType::Ipv4): break;
+    default: return Err{ParseError::UnsupportedEtherType};
   }
 
   auto ip = Ipv4Header::parse(l3_bytes, opts.verify_ipv4_checksum);
@@ -96,8 +94,7 @@ Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, P
       f.payload_len = static_cast<std::uint16_t>(udp_len - kUdpHeaderSize);
       return {};
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 

@@ -44,58 +44,32 @@ inline constexpr std::size_t kParseErrorCount = static_cast<std::size_t>(ParseEr
 /// Stable lower-case name of a reason, for counters and logs.
 constexpr std::string_view to_string(ParseError e) noexcept {
   switch (e) {
-    case ParseError::FrameTooShort:
-      return "frame_too_short";
-    case ParseError::EthernetVlanTruncated:
-      return "ethernet_vlan_truncated";
-    case ParseError::UnsupportedEtherType:
-      return "unsupported_ethertype";
-    case ParseError::ArpTooShort:
-      return "arp_too_short";
-    case ParseError::ArpBadHardware:
-      return "arp_bad_hardware";
-    case ParseError::ArpBadProtocol:
-      return "arp_bad_protocol";
-    case ParseError::ArpBadAddressLength:
-      return "arp_bad_address_length";
-    case ParseError::ArpBadOperation:
-      return "arp_bad_operation";
-    case ParseError::Ipv4TooShort:
-      return "ipv4_too_short";
-    case ParseError::Ipv4BadVersion:
-      return "ipv4_bad_version";
-    case ParseError::Ipv4BadIhl:
-      return "ipv4_bad_ihl";
-    case ParseError::Ipv4HeaderTruncated:
-      return "ipv4_header_truncated";
-    case ParseError::Ipv4TotalLengthTooShort:
-      return "ipv4_total_length_too_short";
-    case ParseError::Ipv4TotalLengthBeyondFrame:
-      return "ipv4_total_length_beyond_frame";
-    case ParseError::Ipv4BadChecksum:
-      return "ipv4_bad_checksum";
-    case ParseError::TcpTooShort:
-      return "tcp_too_short";
-    case ParseError::TcpBadDataOffset:
-      return "tcp_bad_data_offset";
-    case ParseError::TcpHeaderTruncated:
-      return "tcp_header_truncated";
-    case ParseError::TcpOptionTruncated:
-      return "tcp_option_truncated";
-    case ParseError::TcpOptionBadLength:
-      return "tcp_option_bad_length";
-    case ParseError::TcpBadChecksum:
-      return "tcp_bad_checksum";
-    case ParseError::UdpTooShort:
-      return "udp_too_short";
-    case ParseError::UdpBadLength:
-      return "udp_bad_length";
-    case ParseError::IcmpTooShort:
-      return "icmp_too_short";
-    case ParseError::IcmpBadChecksum:
-      return "icmp_bad_checksum";
-    case ParseError::Count:
-      break;
+    case ParseError::FrameTooShort: return "frame_too_short";
+    case ParseError::EthernetVlanTruncated: return "ethernet_vlan_truncated";
+    case ParseError::UnsupportedEtherType: return "unsupported_ethertype";
+    case ParseError::ArpTooShort: return "arp_too_short";
+    case ParseError::ArpBadHardware: return "arp_bad_hardware";
+    case ParseError::ArpBadProtocol: return "arp_bad_protocol";
+    case ParseError::ArpBadAddressLength: return "arp_bad_address_length";
+    case ParseError::ArpBadOperation: return "arp_bad_operation";
+    case ParseError::Ipv4TooShort: return "ipv4_too_short";
+    case ParseError::Ipv4BadVersion: return "ipv4_bad_version";
+    case ParseError::Ipv4BadIhl: return "ipv4_bad_ihl";
+    case ParseError::Ipv4HeaderTruncated: return "ipv4_header_truncated";
+    case ParseError::Ipv4TotalLengthTooShort: return "ipv4_total_length_too_short";
+    case ParseError::Ipv4TotalLengthBeyondFrame: return "ipv4_total_length_beyond_frame";
+    case ParseError::Ipv4BadChecksum: return "ipv4_bad_checksum";
+    case ParseError::TcpTooShort: return "tcp_too_short";
+    case ParseError::TcpBadDataOffset: return "tcp_bad_data_offset";
+    case ParseError::TcpHeaderTruncated: return "tcp_header_truncated";
+    case ParseError::TcpOptionTruncated: return "tcp_option_truncated";
+    case ParseError::TcpOptionBadLength: return "tcp_option_bad_length";
+    case ParseError::TcpBadChecksum: return "tcp_bad_checksum";
+    case ParseError::UdpTooShort: return "udp_too_short";
+    case ParseError::UdpBadLength: return "udp_bad_length";
+    case ParseError::IcmpTooShort: return "icmp_too_short";
+    case ParseError::IcmpBadChecksum: return "icmp_bad_checksum";
+    case ParseError::Count: break;
   }
   return "unknown";
 }

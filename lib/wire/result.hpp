@@ -33,8 +33,7 @@ class [[nodiscard]] Result {
   // NOLINTNEXTLINE(google-explicit-constructor)
   constexpr Result(Err<E> err) noexcept : error_(err.error), ok_(false) {}
 
-  constexpr Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>)
-      : ok_(o.ok_) {
+  constexpr Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) : ok_(o.ok_) {
     if (ok_) {
       ::new (&value_) T(o.value_);
     } else {

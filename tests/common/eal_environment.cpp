@@ -19,8 +19,9 @@ rte_mempool* g_pool = nullptr;
 void EalEnvironment::SetUp() {
   const std::string prefix = "--file-prefix=sluice-test-" + std::to_string(::getpid());
   std::vector<std::string> args = {
-      "sluice-test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", prefix,
-      "-l", "0", "--log-level=lib.eal:error", "--no-telemetry",
+      "sluice-test",    "--no-huge", "-m", "256", "--no-pci",
+      "--no-shconf",    prefix,      "-l", "0",   "--log-level=lib.eal:error",
+      "--no-telemetry",
   };
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -42,8 +43,8 @@ void EalEnvironment::TearDown() {
 
 rte_mempool* test_pktmbuf_pool() {
   if (g_pool == nullptr) {
-    g_pool = rte_pktmbuf_pool_create("sluice_test_pool", 8191, 256, 0,
-                                     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    g_pool = rte_pktmbuf_pool_create("sluice_test_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                     SOCKET_ID_ANY);
     if (g_pool == nullptr) {
       std::fprintf(stderr, "test mempool: %s\n", rte_strerror(rte_errno));
       std::abort();

@@ -115,17 +115,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              f.kind != FrameKind::Ipv4Tcp);
   check_offsets(f, size);
   switch (f.kind) {
-    case FrameKind::Ipv4Tcp:
-      check_tcp(f, frame);
-      break;
-    case FrameKind::Arp:
-      check_arp(f, frame);
-      break;
-    case FrameKind::Ipv4Icmp:
-      check_icmp(f);
-      break;
-    default:
-      break;
+    case FrameKind::Ipv4Tcp: check_tcp(f, frame); break;
+    case FrameKind::Arp: check_arp(f, frame); break;
+    case FrameKind::Ipv4Icmp: check_icmp(f); break;
+    default: break;
   }
   return 0;
 }

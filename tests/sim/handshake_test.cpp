@@ -29,7 +29,8 @@ TEST(Listen, SynGetsSynAckWithOurOptionsThenAckEstablishes) {
   EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::SynReceived);
   EXPECT_TRUE(h.acceptor.accepted.empty());
 
-  h.send({.seq = Seq{1001}, .ack = sa.seq() + 1,
+  h.send({.seq = Seq{1001},
+          .ack = sa.seq() + 1,
           .options = {.timestamps = wire::TcpTimestamps{556, sa.tcp.options.timestamps->tsval}}});
   h.expect_no_tx("the handshake's ACK is not acknowledged");
   ASSERT_EQ(h.acceptor.accepted.size(), 1u);
@@ -74,7 +75,9 @@ TEST(Connect, SynSentThenSynAckEstablishes) {
   EXPECT_TRUE(syn.tcp.options.sack_permitted);
   EXPECT_TRUE(syn.tcp.options.timestamps.has_value());
   EXPECT_EQ(syn.tcp.dst_port, kRemotePort);
-  h.send({.seq = Seq{5000}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack,
+  h.send({.seq = Seq{5000},
+          .ack = syn.seq() + 1,
+          .flags = Flag::Syn | Flag::Ack,
           .options = {.mss = 1200}});
   h.expect_tx({.seq = syn.seq() + 1, .ack = Seq{5001}, .flags = Flag::Ack, .len = 0u});
   EXPECT_EQ((*t)->state(), TcpState::Established);
@@ -90,7 +93,8 @@ TEST(Connect, SynAckWithBadAckGetsResetAndIsIgnored) {
   h.stack().flush();
   const Captured syn = h.expect_tx({.flags = Flag::Syn});
   h.send({.seq = Seq{5000}, .ack = syn.seq() + 7, .flags = Flag::Syn | Flag::Ack});
-  h.expect_tx({.seq = syn.seq() + 7, .flags = Flag::Rst}, "RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>");
+  h.expect_tx({.seq = syn.seq() + 7, .flags = Flag::Rst},
+              "RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>");
   EXPECT_EQ((*t)->state(), TcpState::SynSent);
 }
 
@@ -138,7 +142,8 @@ TEST(Established, DataBothWaysIsDeliveredAndAcknowledged) {
   ASSERT_NE(t, nullptr);
   const Seq our = t->snd_nxt();
   // Peer → us: one segment; the ACK is delayed (40 ms).
-  h.send({.seq = Seq{101}, .ack = our, .flags = Flag::Ack | Flag::Psh, .payload = bytes_of("hello")});
+  h.send(
+      {.seq = Seq{101}, .ack = our, .flags = Flag::Ack | Flag::Psh, .payload = bytes_of("hello")});
   EXPECT_EQ(h.acceptor.handlers[0].received, bytes_of("hello"));
   h.expect_no_tx("delayed ACK");
   h.advance(std::chrono::milliseconds(39));
@@ -147,7 +152,8 @@ TEST(Established, DataBothWaysIsDeliveredAndAcknowledged) {
   h.expect_tx({.seq = our, .ack = Seq{106}, .flags = Flag::Ack, .len = 0u}, "delayed ACK");
   // Us → peer.
   EXPECT_EQ(t->send(bytes_of("world!")), 6u);
-  const Captured d = h.expect_tx({.seq = our, .ack = Seq{106}, .flags = Flag::Ack | Flag::Psh, .len = 6u});
+  const Captured d =
+      h.expect_tx({.seq = our, .ack = Seq{106}, .flags = Flag::Ack | Flag::Psh, .len = 6u});
   EXPECT_EQ(d.payload, bytes_of("world!"));
   EXPECT_TRUE(t->retransmit_timer_armed());
   h.send({.seq = Seq{106}, .ack = our + 6});

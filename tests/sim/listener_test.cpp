@@ -69,9 +69,12 @@ TEST(Listen, FullSynQueueAnswersWithSynCookiesAndTheAckCreatesTheConnection) {
   ASSERT_TRUE(sa.tcp.options.timestamps.has_value());
   EXPECT_EQ(sa.tcp.options.timestamps->tsecr, 7777u);
   // The ACK (with data) rebuilds the connection from the cookie.
-  h.send({.seq = Seq{2001}, .ack = sa.seq() + 1, .flags = Flag::Ack | Flag::Psh,
+  h.send({.seq = Seq{2001},
+          .ack = sa.seq() + 1,
+          .flags = Flag::Ack | Flag::Psh,
           .options = {.timestamps = wire::TcpTimestamps{7778, sa.tcp.options.timestamps->tsval}},
-          .payload = bytes_of("hello"), .src_port = 40002});
+          .payload = bytes_of("hello"),
+          .src_port = 40002});
   EXPECT_EQ(h.stack().counters().syn_cookies_accepted, 1u);
   ASSERT_EQ(h.acceptor.accepted.size(), 1u);
   tcp::Tcb* t = h.acceptor.accepted[0];
@@ -113,7 +116,8 @@ TEST(SynReceived, SynAckIsRetransmittedWithBackoffThenGivenUp) {
     h.advance_to(at + gap - 1ms);
     h.expect_no_tx();
     h.advance(1ms);
-    const Captured r = h.expect_tx({.seq = sa.seq(), .ack = Seq{1001}, .flags = Flag::Syn | Flag::Ack});
+    const Captured r =
+        h.expect_tx({.seq = sa.seq(), .ack = Seq{1001}, .flags = Flag::Syn | Flag::Ack});
     at = r.at;
   }
   h.advance_to(at + 4000ms - 1ms);
@@ -132,13 +136,17 @@ TEST(SynReceived, DataInTheThirdSegmentIsDelivered) {
   ASSERT_TRUE(l.ok());
   h.send({.seq = Seq{1000}, .flags = Flag::Syn});
   const Captured sa = h.expect_tx({.flags = Flag::Syn | Flag::Ack});
-  h.send({.seq = Seq{1001}, .ack = sa.seq() + 1, .flags = Flag::Ack | Flag::Psh, .payload = bytes_of("GET /")});
+  h.send({.seq = Seq{1001},
+          .ack = sa.seq() + 1,
+          .flags = Flag::Ack | Flag::Psh,
+          .payload = bytes_of("GET /")});
   ASSERT_EQ(h.acceptor.accepted.size(), 1u);
   EXPECT_EQ(h.acceptor.accepted[0]->state(), TcpState::Established);
   EXPECT_EQ(h.acceptor.handlers[0].received, bytes_of("GET /"));
   EXPECT_EQ(h.acceptor.accepted[0]->rcv_nxt(), Seq{1006});
   h.advance(40ms);
-  h.expect_tx({.seq = sa.seq() + 1, .ack = Seq{1006}, .flags = Flag::Ack}, "delayed ACK of the data");
+  h.expect_tx({.seq = sa.seq() + 1, .ack = Seq{1006}, .flags = Flag::Ack},
+              "delayed ACK of the data");
   EXPECT_EQ(h.stack().counters().bytes_in, 5u);
 }
 

@@ -165,7 +165,8 @@ TEST(DelayedAck, EverySecondFullSegmentIsAcknowledgedAtOnce) {
   h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(1460, 1)});
   h.expect_no_tx("first full segment: delayed");
   h.send({.seq = Seq{1561}, .ack = our, .payload = pattern_bytes(1460, 2)});
-  h.expect_tx({.seq = our, .ack = Seq{3021}, .flags = Flag::Ack}, "RFC 5681 §4.2: second full segment");
+  h.expect_tx({.seq = our, .ack = Seq{3021}, .flags = Flag::Ack},
+              "RFC 5681 §4.2: second full segment");
   EXPECT_FALSE(t->delayed_ack_pending());
 }
 
@@ -175,10 +176,14 @@ TEST(DelayedAck, EverySecondFullSegmentCountsTheTimestampOption) {
   ASSERT_NE(t, nullptr);
   const Seq our = t->snd_nxt();
   // With timestamps a full-sized segment from a 1460-MSS peer carries 1448 bytes.
-  h.send({.seq = Seq{101}, .ack = our, .options = {.timestamps = wire::TcpTimestamps{6, 1}},
+  h.send({.seq = Seq{101},
+          .ack = our,
+          .options = {.timestamps = wire::TcpTimestamps{6, 1}},
           .payload = pattern_bytes(1448, 1)});
   h.expect_no_tx();
-  h.send({.seq = Seq{1549}, .ack = our, .options = {.timestamps = wire::TcpTimestamps{7, 1}},
+  h.send({.seq = Seq{1549},
+          .ack = our,
+          .options = {.timestamps = wire::TcpTimestamps{7, 1}},
           .payload = pattern_bytes(1448, 2)});
   h.expect_tx({.seq = our, .ack = Seq{2997}, .flags = Flag::Ack});
 }
@@ -191,7 +196,8 @@ TEST(DelayedAck, OutOfOrderDataIsAcknowledgedAtOnceWithSackBlocks) {
   const Seq our = t->snd_nxt();
   // 101..1101 missing; 1101..1601 arrives.
   h.send({.seq = Seq{1101}, .ack = our, .payload = pattern_bytes(500, 1)});
-  const Captured a = h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack}, "immediate duplicate ACK");
+  const Captured a =
+      h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack}, "immediate duplicate ACK");
   ASSERT_EQ(a.tcp.options.sack_blocks().size(), 1u);
   EXPECT_EQ(a.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{1101}, Seq{1601}}));
   // A second island: the newest block first (RFC 2018 §4).

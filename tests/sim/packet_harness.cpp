@@ -73,7 +73,8 @@ PacketHarness::PacketHarness(const tcp::TcpConfig& config)
   tcp::StackResources res;
   res.pool = pool_;
   res.clone_pool = clone_pool_;
-  for (std::size_t i = 0; i < res.secret.size(); ++i) res.secret[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  for (std::size_t i = 0; i < res.secret.size(); ++i)
+    res.secret[i] = static_cast<std::uint8_t>(i * 7 + 1);
   stack_ = std::make_unique<tcp::TcpStack>(config, res, tcp::TxSink{&PacketHarness::sink, this},
                                            clock_.now());
 }
@@ -110,7 +111,9 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
   }
 }
 
-void PacketHarness::collect() { stack_->flush(); }
+void PacketHarness::collect() {
+  stack_->flush();
+}
 
 void PacketHarness::advance(time::Duration d) {
   // Stop at every timer deadline on the way, as a poll loop would.
@@ -197,7 +200,8 @@ Captured PacketHarness::expect_tx(const Expect& e, const char* what) {
 
 void PacketHarness::expect_no_tx(const char* what) {
   collect();
-  if (!tx_.empty()) ADD_FAILURE() << "expected silence (" << what << "), got " << tx_.front().describe();
+  if (!tx_.empty())
+    ADD_FAILURE() << "expected silence (" << what << "), got " << tx_.front().describe();
 }
 
 tcp::Tcb* PacketHarness::open_passive(Seq peer_isn, const wire::TcpOptions& syn_opts,
@@ -212,8 +216,8 @@ tcp::Tcb* PacketHarness::open_passive(Seq peer_isn, const wire::TcpOptions& syn_
   const Captured sa = expect_tx({.ack = peer_isn + 1, .flags = Flag::Syn | Flag::Ack}, "SYN-ACK");
   PeerSegment ack{.seq = peer_isn + 1, .ack = sa.seq() + 1, .window = peer_window};
   if (syn_opts.timestamps && sa.tcp.options.timestamps) {
-    ack.options.timestamps = wire::TcpTimestamps{syn_opts.timestamps->tsval + 1,
-                                                 sa.tcp.options.timestamps->tsval};
+    ack.options.timestamps =
+        wire::TcpTimestamps{syn_opts.timestamps->tsval + 1, sa.tcp.options.timestamps->tsval};
   }
   send(ack);
   if (acceptor.accepted.empty()) {
@@ -230,18 +234,23 @@ tcp::Tcb* PacketHarness::open_active(Seq peer_isn, const wire::TcpOptions& synac
   if (!t.ok()) return nullptr;
   collect();
   const Captured syn = expect_tx({.flags = Flag::Syn}, "SYN");
-  PeerSegment sa{.seq = peer_isn, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack,
-                 .window = peer_window, .options = synack_opts};
+  PeerSegment sa{.seq = peer_isn,
+                 .ack = syn.seq() + 1,
+                 .flags = Flag::Syn | Flag::Ack,
+                 .window = peer_window,
+                 .options = synack_opts};
   if (synack_opts.timestamps && syn.tcp.options.timestamps) {
-    sa.options.timestamps = wire::TcpTimestamps{synack_opts.timestamps->tsval,
-                                                syn.tcp.options.timestamps->tsval};
+    sa.options.timestamps =
+        wire::TcpTimestamps{synack_opts.timestamps->tsval, syn.tcp.options.timestamps->tsval};
   }
   send(sa);
   expect_tx({.seq = syn.seq() + 1, .ack = peer_isn + 1, .flags = Flag::Ack}, "handshake ACK");
   return *t;
 }
 
-std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> bytes_of(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 std::vector<std::uint8_t> pattern_bytes(std::size_t n, std::uint32_t seed) {
   std::vector<std::uint8_t> v(n);

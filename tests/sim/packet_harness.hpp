@@ -68,7 +68,7 @@ struct Expect {
   std::optional<Seq> ack;
   std::optional<std::uint8_t> flags;  ///< exact flag byte
   std::optional<std::uint16_t> window;
-  std::optional<std::size_t> len;     ///< payload bytes
+  std::optional<std::size_t> len;  ///< payload bytes
 };
 
 /// Records every event of one connection, for assertions.

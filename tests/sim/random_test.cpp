@@ -16,9 +16,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -48,7 +48,9 @@ class Dice {
   explicit Dice(std::uint64_t seed) : g_(seed * 0x9e3779b97f4a7c15ULL + 0x5bd1e995) {}
   /// Uniform in [lo, hi].
   std::uint64_t range(std::uint64_t lo, std::uint64_t hi) { return lo + g_() % (hi - lo + 1); }
-  double real(double lo, double hi) { return lo + (hi - lo) * static_cast<double>(g_() >> 11) * 0x1.0p-53; }
+  double real(double lo, double hi) {
+    return lo + (hi - lo) * static_cast<double>(g_() >> 11) * 0x1.0p-53;
+  }
   bool chance(double p) { return real(0, 1) < p; }
   double log_real(double lo, double hi) { return std::exp(real(std::log(lo), std::log(hi))); }
   template <class T, std::size_t N>
@@ -60,13 +62,15 @@ class Dice {
   std::mt19937_64 g_;
 };
 
-time::Duration us(double v) { return time::Duration{static_cast<std::int64_t>(v * 1000.0)}; }
+time::Duration us(double v) {
+  return time::Duration{static_cast<std::int64_t>(v * 1000.0)};
+}
 
 struct Scenario {
   SimNetwork::Options net;
   std::size_t bytes[2] = {0, 0};  ///< what A sends, what B sends
   Side first_closer = Side::A;
-  std::size_t hold_at = 0;        ///< the second closer sends this much before the FIN comes
+  std::size_t hold_at = 0;  ///< the second closer sends this much before the FIN comes
   std::uint32_t chunk_max[2] = {0, 0};
   std::uint32_t read_chunk[2] = {0, 0};  ///< 0: read everything on on_data
   time::Duration read_interval[2] = {};
@@ -80,7 +84,8 @@ LinkParams random_link(Dice& d, double base_delay_us) {
   if (d.chance(0.5)) p.jitter = us(d.real(0, delay));
   if (d.chance(0.7)) {
     p.bandwidth_bps = static_cast<std::uint64_t>(d.log_real(1e6, 1e9));
-    if (d.chance(0.5)) p.queue_limit_bytes = static_cast<std::uint32_t>(d.range(16 * 1024, 512 * 1024));
+    if (d.chance(0.5))
+      p.queue_limit_bytes = static_cast<std::uint32_t>(d.range(16 * 1024, 512 * 1024));
   }
   p.loss = d.chance(0.25) ? 0.0 : d.real(0, 0.20);
   if (d.chance(0.5)) p.duplicate = d.real(0, 0.05);
@@ -97,7 +102,8 @@ tcp::TcpConfig random_config(Dice& d) {
   c.sack = d.chance(0.75);
   c.timestamps = d.chance(0.75);
   c.window_scaling = d.chance(0.75);
-  c.congestion = d.chance(0.5) ? tcp::CongestionAlgorithm::Cubic : tcp::CongestionAlgorithm::NewReno;
+  c.congestion =
+      d.chance(0.5) ? tcp::CongestionAlgorithm::Cubic : tcp::CongestionAlgorithm::NewReno;
   const std::uint16_t mss[] = {536, 1000, 1460, 1460};
   c.mss = d.pick(mss);
   const std::uint32_t rbuf[] = {2920, 8192, 16384, 65535, 131072, 262144, 262144};
@@ -144,16 +150,18 @@ Scenario make_scenario(std::uint64_t seed) {
 std::string describe(const LinkParams& p) {
   std::ostringstream o;
   o << "delay " << p.delay.count() / 1000 << "us jitter " << p.jitter.count() / 1000 << "us bw "
-    << (p.bandwidth_bps == 0 ? std::string("inf") : std::to_string(p.bandwidth_bps / 1000) + "kbit/s")
-    << " queue " << p.queue_limit_bytes << " loss " << p.loss << " dup " << p.duplicate << " reorder "
-    << p.reorder << "/" << p.reorder_delay.count() / 1000 << "us corrupt " << p.corrupt;
+    << (p.bandwidth_bps == 0 ? std::string("inf")
+                             : std::to_string(p.bandwidth_bps / 1000) + "kbit/s")
+    << " queue " << p.queue_limit_bytes << " loss " << p.loss << " dup " << p.duplicate
+    << " reorder " << p.reorder << "/" << p.reorder_delay.count() / 1000 << "us corrupt "
+    << p.corrupt;
   return o.str();
 }
 
 std::string describe(const tcp::TcpConfig& c) {
   std::ostringstream o;
-  o << "mss " << c.mss << " rbuf " << c.recv_buffer << " sbuf " << c.send_buffer << (c.sack ? " sack" : "")
-    << (c.timestamps ? " ts" : "") << (c.window_scaling ? " ws" : "")
+  o << "mss " << c.mss << " rbuf " << c.recv_buffer << " sbuf " << c.send_buffer
+    << (c.sack ? " sack" : "") << (c.timestamps ? " ts" : "") << (c.window_scaling ? " ws" : "")
     << (c.congestion == tcp::CongestionAlgorithm::Cubic ? " cubic" : " newreno") << " delack "
     << c.delayed_ack.count() << "ms";
   return o.str();
@@ -166,9 +174,13 @@ std::string describe(const tcp::TcpConfig& c) {
 class App : public tcp::TcpHandler {
  public:
   App(SimNetwork& net, Side side, const Scenario& sc)
-      : net_(net), side_(side), first_closer_(sc.first_closer == side),
-        chunk_max_(sc.chunk_max[idx(side)]), read_chunk_(sc.read_chunk[idx(side)]),
-        read_interval_(sc.read_interval[idx(side)]), no_delay_(sc.no_delay[idx(side)]) {
+      : net_(net),
+        side_(side),
+        first_closer_(sc.first_closer == side),
+        chunk_max_(sc.chunk_max[idx(side)]),
+        read_chunk_(sc.read_chunk[idx(side)]),
+        read_interval_(sc.read_interval[idx(side)]),
+        no_delay_(sc.no_delay[idx(side)]) {
     data_ = pattern(sc.bytes[idx(side)], net.seed() * 2 + idx(side));
     hold_at_ = first_closer_ ? data_.size() : sc.hold_at;
   }
@@ -178,7 +190,8 @@ class App : public tcp::TcpHandler {
     std::mt19937_64 g(seed);
     for (std::size_t i = 0; i < n; i += 8) {
       const std::uint64_t x = g();
-      for (std::size_t k = 0; k < 8 && i + k < n; ++k) v[i + k] = static_cast<std::uint8_t>(x >> (8 * k));
+      for (std::size_t k = 0; k < 8 && i + k < n; ++k)
+        v[i + k] = static_cast<std::uint8_t>(x >> (8 * k));
     }
     return v;
   }
@@ -224,14 +237,14 @@ class App : public tcp::TcpHandler {
     // until the peer's FIN has arrived.
     const std::size_t limit = peer_closed_ ? data_.size() : hold_at_;
     while (tcb_ != nullptr && sent_ < limit) {
-      const std::size_t want = std::min<std::size_t>(
-          limit - sent_, 1 + net_.rng()() % chunk_max_);
+      const std::size_t want = std::min<std::size_t>(limit - sent_, 1 + net_.rng()() % chunk_max_);
       const std::uint32_t n = tcb_->send(std::span<const std::uint8_t>(data_).subspan(sent_, want));
       sent_ += n;
       if (n < want) break;
     }
     if (tcb_ == nullptr || sent_ < data_.size()) return;
-    const bool established = tcb_->state() != TcpState::SynSent && tcb_->state() != TcpState::SynReceived;
+    const bool established =
+        tcb_->state() != TcpState::SynSent && tcb_->state() != TcpState::SynReceived;
     if (first_closer_ && !shutdown_ && established) {
       shutdown_ = true;
       tcb_->shutdown();  // half-close: we keep reading
@@ -338,21 +351,24 @@ SeedResult run_seed(std::uint64_t seed) {
       net.add_tx_observer([&](const WireSegment& w) {
         const Side from = w.dir == Dir::AtoB ? Side::A : Side::B;
         const tcp::Tcb* t = net.stack(from).find(SimNetwork::tuple(from, kPortA, kPortB));
-        std::printf("%10.6f %s%s seq %u len %u ack %u win %u fl %02x", 
+        std::printf("%10.6f %s%s seq %u len %u ack %u win %u fl %02x",
                     std::chrono::duration<double>(net.now() - net.start()).count(), name(from),
                     w.dropped ? " LOST" : "", w.tcp().seq.raw, w.payload_len(), w.tcp().ack.raw,
                     unsigned{w.tcp().window}, unsigned{w.tcp().flags});
         if (t != nullptr) {
-          std::printf(" | %s una %u nxt %u wnd %u cwnd %u rto %lldms bo %u rec %d", tcp::to_string(t->state()).data(),
-                      t->snd_una().raw, t->snd_nxt().raw, t->snd_wnd(), t->cwnd(),
-                      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(t->rto()).count()),
+          std::printf(" | %s una %u nxt %u wnd %u cwnd %u rto %lldms bo %u rec %d",
+                      tcp::to_string(t->state()).data(), t->snd_una().raw, t->snd_nxt().raw,
+                      t->snd_wnd(), t->cwnd(),
+                      static_cast<long long>(
+                          std::chrono::duration_cast<std::chrono::milliseconds>(t->rto()).count()),
                       t->rtt().backoff_count(), t->in_recovery() ? 1 : 0);
         }
         std::printf("\n");
       });
     }
     net.add_rx_observer([&](const WireSegment& w) {
-      if (w.tcp().has(wire::TcpFlag::Rst)) rst_in[idx(w.dir == Dir::AtoB ? Side::B : Side::A)] = net.now();
+      if (w.tcp().has(wire::TcpFlag::Rst))
+        rst_in[idx(w.dir == Dir::AtoB ? Side::B : Side::A)] = net.now();
     });
     net.set_after_event([&] {
       a.pump();
@@ -378,9 +394,10 @@ SeedResult run_seed(std::uint64_t seed) {
     a.pump();
     net.flush();
 
-    const time::Duration bound =
-        std::chrono::seconds(number_from(std::getenv("SLUICE_SIM_BOUND_S")).value_or(
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(kRunBound).count())));
+    const time::Duration bound = std::chrono::seconds(
+        number_from(std::getenv("SLUICE_SIM_BOUND_S"))
+            .value_or(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::seconds>(kRunBound).count())));
     const time::Instant limit = net.start() + bound;
     const bool done = net.run_until(
         [&] {
@@ -395,13 +412,17 @@ SeedResult run_seed(std::uint64_t seed) {
       problems.push_back("invariant: " + checker.violation());
     } else if (!done) {
       std::ostringstream o;
-      o << "not finished after " << std::chrono::duration_cast<std::chrono::seconds>(net.now() - net.start()).count()
-        << " s of simulated time" << (net.next_event_time() == time::Instant::max() ? " (idle: deadlock)" : "")
-        << "; A: sent " << a.sent() << "/" << a.data().size() << " got " << a.received().size() << "/"
-        << b.data().size() << (a.closed() ? " closed" : "") << (a.peer_closed() ? " peer-closed" : "");
+      o << "not finished after "
+        << std::chrono::duration_cast<std::chrono::seconds>(net.now() - net.start()).count()
+        << " s of simulated time"
+        << (net.next_event_time() == time::Instant::max() ? " (idle: deadlock)" : "")
+        << "; A: sent " << a.sent() << "/" << a.data().size() << " got " << a.received().size()
+        << "/" << b.data().size() << (a.closed() ? " closed" : "")
+        << (a.peer_closed() ? " peer-closed" : "");
       if (a.tcb() != nullptr) o << " " << tcp::to_string(a.tcb()->state());
-      o << "; B: sent " << b.sent() << "/" << b.data().size() << " got " << b.received().size() << "/"
-        << a.data().size() << (b.closed() ? " closed" : "") << (b.peer_closed() ? " peer-closed" : "");
+      o << "; B: sent " << b.sent() << "/" << b.data().size() << " got " << b.received().size()
+        << "/" << a.data().size() << (b.closed() ? " closed" : "")
+        << (b.peer_closed() ? " peer-closed" : "");
       if (b.tcb() != nullptr) o << " " << tcp::to_string(b.tcb()->state());
       problems.push_back(o.str());
     }
@@ -419,18 +440,21 @@ SeedResult run_seed(std::uint64_t seed) {
         const bool peer_tw_expired = peer.time_wait_from() && tw_gone[idx(other(s))] &&
                                      *tw_gone[idx(other(s))] - *peer.time_wait_from() >=
                                          2 * (s == Side::A ? sc.net.config_b : sc.net.config_a).msl;
-        if (app.reason() == tcp::CloseReason::Reset && peer_tw_expired && app.received() == peer.data() &&
-            peer.received() == app.data()) {
+        if (app.reason() == tcp::CloseReason::Reset && peer_tw_expired &&
+            app.received() == peer.data() && peer.received() == app.data()) {
           res.late_reset = true;
         } else if (app.reason() != tcp::CloseReason::Normal) {
-          problems.push_back(who + " closed with reason '" + std::string(tcp::to_string(app.reason())) + "'");
+          problems.push_back(who + " closed with reason '" +
+                             std::string(tcp::to_string(app.reason())) + "'");
         }
         if (app.closed_state() != TcpState::Closed && app.closed_state() != TcpState::TimeWait) {
           problems.push_back(who + " ended in " + std::string(tcp::to_string(app.closed_state())));
         }
         if (app.received() != peer.data()) {
           std::size_t i = 0;
-          while (i < app.received().size() && i < peer.data().size() && app.received()[i] == peer.data()[i]) ++i;
+          while (i < app.received().size() && i < peer.data().size() &&
+                 app.received()[i] == peer.data()[i])
+            ++i;
           std::ostringstream o;
           o << who << " received " << app.received().size() << " bytes of " << peer.data().size()
             << ", first difference at " << i;
@@ -451,7 +475,8 @@ SeedResult run_seed(std::uint64_t seed) {
       if (l.ok()) net.b().close_listener(*l);
       net.run_until(net.now() + std::chrono::seconds(5));
       if (net.a().connection_count() + net.b().connection_count() + net.a().time_wait_count() +
-              net.b().time_wait_count() != 0) {
+              net.b().time_wait_count() !=
+          0) {
         problems.push_back("a connection or TIME-WAIT record is left over");
       }
       if (net.mbufs_in_use() != 0) {
@@ -464,16 +489,19 @@ SeedResult run_seed(std::uint64_t seed) {
       std::ostringstream o;
       o << "seed " << seed << " FAILED (rerun: SLUICE_SIM_SEED=" << seed << ")\n";
       for (const auto& p : problems) o << "  " << p << "\n";
-      o << "  A->B " << describe(sc.net.a_to_b) << "\n  B->A " << describe(sc.net.b_to_a) << "\n  A: "
-        << describe(sc.net.config_a) << ", sends " << sc.bytes[0] << "\n  B: " << describe(sc.net.config_b)
-        << ", sends " << sc.bytes[1] << "\n  first closer " << name(sc.first_closer) << ", the other holds back after "
+      o << "  A->B " << describe(sc.net.a_to_b) << "\n  B->A " << describe(sc.net.b_to_a)
+        << "\n  A: " << describe(sc.net.config_a) << ", sends " << sc.bytes[0]
+        << "\n  B: " << describe(sc.net.config_b) << ", sends " << sc.bytes[1]
+        << "\n  first closer " << name(sc.first_closer) << ", the other holds back after "
         << sc.hold_at << " bytes\n";
       for (Side s : {Side::A, Side::B}) {
         const tcp::TcpCounters& ctr = net.stack(s).counters();
-        o << "  " << name(s) << " counters: rto " << ctr.rto_expired << " fast_rtx " << ctr.fast_retransmits
-          << " retrans " << ctr.retrans_segs << " probes " << ctr.window_probes << " drops:";
+        o << "  " << name(s) << " counters: rto " << ctr.rto_expired << " fast_rtx "
+          << ctr.fast_retransmits << " retrans " << ctr.retrans_segs << " probes "
+          << ctr.window_probes << " drops:";
         for (std::size_t i = 0; i < tcp::kTcpDropCount; ++i) {
-          if (ctr.drops[i] != 0) o << " " << tcp::to_string(static_cast<tcp::TcpDrop>(i)) << "=" << ctr.drops[i];
+          if (ctr.drops[i] != 0)
+            o << " " << tcp::to_string(static_cast<tcp::TcpDrop>(i)) << "=" << ctr.drops[i];
         }
         o << "\n";
       }
@@ -522,7 +550,8 @@ std::optional<std::uint64_t> seeds_flag() {
 
 TEST(RandomTransfer, BothWaysWithHalfCloseOverLossyLinks) {
   std::uint64_t first = number_from(std::getenv("SLUICE_SIM_FIRST_SEED")).value_or(1);
-  std::uint64_t count = seeds_flag().value_or(number_from(std::getenv("SLUICE_SIM_SEEDS")).value_or(1000));
+  std::uint64_t count =
+      seeds_flag().value_or(number_from(std::getenv("SLUICE_SIM_SEEDS")).value_or(1000));
   if (const auto one = number_from(std::getenv("SLUICE_SIM_SEED"))) {
     first = *one;
     count = 1;
@@ -544,14 +573,17 @@ TEST(RandomTransfer, BothWaysWithHalfCloseOverLossyLinks) {
       if (failed <= 20) ADD_FAILURE() << r.failure;
     }
   }
-  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - wall_start);
-  std::printf("[ sim ] %llu seeds from %llu: %llu failed, %llu reset after TIME-WAIT, %llu frames, %lld s simulated, "
-              "%lld ms wall\n",
-              static_cast<unsigned long long>(count), static_cast<unsigned long long>(first),
-              static_cast<unsigned long long>(failed), static_cast<unsigned long long>(late_resets),
-              static_cast<unsigned long long>(frames),
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(sim_time).count()),
-              static_cast<long long>(wall.count()));
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - wall_start);
+  std::printf(
+      "[ sim ] %llu seeds from %llu: %llu failed, %llu reset after TIME-WAIT, %llu frames, %lld s "
+      "simulated, "
+      "%lld ms wall\n",
+      static_cast<unsigned long long>(count), static_cast<unsigned long long>(first),
+      static_cast<unsigned long long>(failed), static_cast<unsigned long long>(late_resets),
+      static_cast<unsigned long long>(frames),
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(sim_time).count()),
+      static_cast<long long>(wall.count()));
   if (!failing.empty()) {
     std::printf("[ sim ] failing seeds:");
     for (std::size_t i = 0; i < failing.size() && i < 100; ++i) {
@@ -600,7 +632,7 @@ TEST(SimNetwork, PcapIsClassicLibpcapEthernet) {
   ASSERT_GE(f.size(), 40u + incl);
   EXPECT_EQ(f[40 + 12], 0x08);  // EtherType IPv4
   EXPECT_EQ(f[40 + 13], 0x00);
-  EXPECT_EQ(f[40 + 14], 0x45);  // IPv4, IHL 5
+  EXPECT_EQ(f[40 + 14], 0x45);   // IPv4, IHL 5
   EXPECT_EQ(f[40 + 14 + 9], 6);  // TCP
   std::remove(path.c_str());
 }

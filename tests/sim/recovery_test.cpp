@@ -31,23 +31,26 @@ class RecoveryTest : public ::testing::Test {
     o.b_to_a.delay = 10ms;
     net_ = std::make_unique<SimNetwork>(o);
     net_->add_tx_observer([this](const WireSegment& w) {
-      if (w.dir == Dir::AtoB && w.payload_len() > 0) data_tx_.push_back({net_->now(), w.tcp().seq, w.dropped});
+      if (w.dir == Dir::AtoB && w.payload_len() > 0)
+        data_tx_.push_back({net_->now(), w.tcp().seq, w.dropped});
     });
     ASSERT_TRUE(net_->b().listen(kSimIpB, kPortB, 4, &acceptor_).ok());
     auto c = net_->a().connect(SimNetwork::tuple(Side::A, kPortA, kPortB), &client_);
     ASSERT_TRUE(c.ok());
     a_ = *c;
     net_->flush();
-    ASSERT_TRUE(net_->run_until([&] { return client_.connected == 1 && !acceptor_.accepted.empty(); },
-                                net_->now() + 5s));
+    ASSERT_TRUE(net_->run_until(
+        [&] { return client_.connected == 1 && !acceptor_.accepted.empty(); }, net_->now() + 5s));
   }
 
   void TearDown() override {
     if (net_ == nullptr) return;
     EXPECT_TRUE(net_->errors().empty()) << net_->errors().front();
     if (HasFailure()) {
-      std::printf("pcap: %s\n", net_->dump_pcap(std::string("sim_recovery_") +
-                                                ::testing::UnitTest::GetInstance()->current_test_info()->name()).c_str());
+      std::printf("pcap: %s\n",
+                  net_->dump_pcap(std::string("sim_recovery_") +
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name())
+                      .c_str());
     }
   }
 
@@ -65,7 +68,8 @@ class RecoveryTest : public ::testing::Test {
     net_->set_after_event(pump);
     pump();
     net_->flush();
-    const bool ok = net_->run_until([&] { return received().size() >= sent_.size(); }, net_->now() + limit);
+    const bool ok =
+        net_->run_until([&] { return received().size() >= sent_.size(); }, net_->now() + limit);
     net_->set_after_event(nullptr);
     return ok && received() == sent_;
   }
@@ -173,8 +177,9 @@ TEST_F(RecoveryTest, RtoDoublesOnEachExpiryAndCollapsesAfterAFreshSample) {
   sent_.insert(sent_.end(), more.begin(), more.end());
   ASSERT_EQ(a_->send(more), 100u);
   net_->flush();
-  ASSERT_TRUE(net_->run_until([&] { return received().size() == sent_.size() && a_->snd_una() == a_->snd_nxt(); },
-                              net_->now() + 5s));
+  ASSERT_TRUE(net_->run_until(
+      [&] { return received().size() == sent_.size() && a_->snd_una() == a_->snd_nxt(); },
+      net_->now() + 5s));
   EXPECT_EQ(received(), sent_);
   EXPECT_EQ(a_->rtt().backoff_count(), 0u);
   EXPECT_EQ(a_->rto(), rto0) << "back to SRTT + 4 RTTVAR (at the 200 ms minimum)";

@@ -96,7 +96,10 @@ TEST(Rto, BacksOffDoublesIsResetByANewSampleAndIsCapped) {
   tcp::Tcb* t = *r;
   const Captured syn = h.expect_tx({.flags = Flag::Syn});
   h.advance(100ms);
-  h.send({.seq = Seq{5000}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack, .options = {.mss = 1000}});
+  h.send({.seq = Seq{5000},
+          .ack = syn.seq() + 1,
+          .flags = Flag::Syn | Flag::Ack,
+          .options = {.mss = 1000}});
   h.expect_tx({.flags = Flag::Ack});
   const Seq s = syn.seq() + 1;
   t->send(bytes_of("lost"));

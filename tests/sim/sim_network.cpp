@@ -19,7 +19,8 @@ namespace sluice::sim {
 namespace {
 
 wire::MacAddr mac_of(Side s) {
-  return wire::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x00, s == Side::A ? std::uint8_t{0x0a} : std::uint8_t{0x0b}}};
+  return wire::MacAddr{
+      {0x02, 0x00, 0x00, 0x00, 0x00, s == Side::A ? std::uint8_t{0x0a} : std::uint8_t{0x0b}}};
 }
 
 void put_le32(std::vector<std::uint8_t>& out, std::uint32_t v) {
@@ -31,7 +32,9 @@ void put_le16(std::vector<std::uint8_t>& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v >> 8));
 }
 
-long in_use(rte_mempool* p) { return static_cast<long>(rte_mempool_in_use_count(p)); }
+long in_use(rte_mempool* p) {
+  return static_cast<long>(rte_mempool_in_use_count(p));
+}
 
 }  // namespace
 
@@ -80,7 +83,9 @@ tcp::FourTuple SimNetwork::tuple(Side s, std::uint16_t a_port, std::uint16_t b_p
   return s == Side::A ? from_a : from_a.reversed();
 }
 
-long SimNetwork::mbufs_in_use() const { return in_use(pool_) + in_use(clone_pool_) - pool_base_; }
+long SimNetwork::mbufs_in_use() const {
+  return in_use(pool_) + in_use(clone_pool_) - pool_base_;
+}
 
 bool SimNetwork::chance(double p) {
   if (p <= 0) return false;
@@ -91,7 +96,8 @@ bool SimNetwork::chance(double p) {
 
 time::Duration SimNetwork::uniform(time::Duration max_incl) {
   if (max_incl <= time::Duration::zero()) return time::Duration::zero();
-  return time::Duration{static_cast<std::int64_t>(rng_() % (static_cast<std::uint64_t>(max_incl.count()) + 1))};
+  return time::Duration{
+      static_cast<std::int64_t>(rng_() % (static_cast<std::uint64_t>(max_incl.count()) + 1))};
 }
 
 void SimNetwork::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
@@ -107,7 +113,8 @@ void SimNetwork::transmit(Side from, rte_mbuf* m) {
   const std::uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
   rte_pktmbuf_free(m);
   if (frame.size() != kSimEthHeaderLen + pkt_len) {
-    error("stack " + std::string(name(from)) + " sent a chain whose pkt_len disagrees with its segments");
+    error("stack " + std::string(name(from)) +
+          " sent a chain whose pkt_len disagrees with its segments");
   }
   wire::ParsedFrame pf;
   const auto r = wire::parse_frame_into(frame, pf);
@@ -144,7 +151,8 @@ void SimNetwork::transmit(Side from, rte_mbuf* m) {
   time::Instant depart = now;
   if (!drop) {
     if (p.bandwidth_bps > 0) {
-      const auto ser_ns = static_cast<std::int64_t>(frame.size() * 8ULL * 1000000000ULL / p.bandwidth_bps);
+      const auto ser_ns =
+          static_cast<std::int64_t>(frame.size() * 8ULL * 1000000000ULL / p.bandwidth_bps);
       link.busy_until = queue_start + time::Duration{ser_ns};
       depart = link.busy_until;
     }
@@ -303,7 +311,8 @@ bool SimNetwork::run_until(const std::function<bool()>& pred, time::Instant limi
 // ---------------------------------------------------------------- pcap
 
 void SimNetwork::record(std::span<const std::uint8_t> frame, bool dropped) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock_.now() - start_).count();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_.now() - start_).count();
   put_le32(pcap_, static_cast<std::uint32_t>(us / 1000000));
   put_le32(pcap_, static_cast<std::uint32_t>(us % 1000000));
   put_le32(pcap_, static_cast<std::uint32_t>(frame.size()));  // captured length
@@ -353,7 +362,8 @@ InvariantChecker::InvariantChecker(SimNetwork& net, std::uint16_t a_port, std::u
 void InvariantChecker::fail(const std::string& what) {
   if (!violation_.empty()) return;
   std::ostringstream o;
-  o << "t=" << std::chrono::duration_cast<std::chrono::microseconds>(net_.now() - net_.start()).count()
+  o << "t="
+    << std::chrono::duration_cast<std::chrono::microseconds>(net_.now() - net_.start()).count()
     << "us: " << what;
   violation_ = o.str();
 }
@@ -378,8 +388,8 @@ void InvariantChecker::on_tx(const WireSegment& w) {
       o << name(from) << " sent data [" << first.raw << ", " << end.raw << ") before any window";
       fail(o.str());
     } else if (*edge < end && !(w.payload_len() == 1 && end == *edge + 1)) {
-      o << name(from) << " sent [" << first.raw << ", " << end.raw << ") beyond the window it was told of (right edge "
-        << edge->raw << ")";
+      o << name(from) << " sent [" << first.raw << ", " << end.raw
+        << ") beyond the window it was told of (right edge " << edge->raw << ")";
       fail(o.str());
     }
   }
@@ -423,7 +433,8 @@ void InvariantChecker::check() {
       fail(o.str());
       return;
     }
-    const bool handshake = t->state() == tcp::TcpState::SynSent || t->state() == tcp::TcpState::SynReceived;
+    const bool handshake =
+        t->state() == tcp::TcpState::SynSent || t->state() == tcp::TcpState::SynReceived;
     const bool outstanding = t->snd_una() != t->snd_nxt();
     if ((handshake || outstanding) && !t->retransmit_timer_armed()) {
       o << static_cast<std::uint32_t>(t->snd_nxt() - t->snd_una())

@@ -45,11 +45,21 @@ enum class Side : std::uint8_t { A, B };
 /// A link direction, named by its sender.
 enum class Dir : std::uint8_t { AtoB, BtoA };
 
-constexpr Side other(Side s) noexcept { return s == Side::A ? Side::B : Side::A; }
-constexpr Dir dir_from(Side sender) noexcept { return sender == Side::A ? Dir::AtoB : Dir::BtoA; }
-constexpr std::size_t idx(Side s) noexcept { return static_cast<std::size_t>(s); }
-constexpr std::size_t idx(Dir d) noexcept { return static_cast<std::size_t>(d); }
-constexpr const char* name(Side s) noexcept { return s == Side::A ? "A" : "B"; }
+constexpr Side other(Side s) noexcept {
+  return s == Side::A ? Side::B : Side::A;
+}
+constexpr Dir dir_from(Side sender) noexcept {
+  return sender == Side::A ? Dir::AtoB : Dir::BtoA;
+}
+constexpr std::size_t idx(Side s) noexcept {
+  return static_cast<std::size_t>(s);
+}
+constexpr std::size_t idx(Dir d) noexcept {
+  return static_cast<std::size_t>(d);
+}
+constexpr const char* name(Side s) noexcept {
+  return s == Side::A ? "A" : "B";
+}
 
 inline constexpr wire::Ipv4Addr kSimIpA = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
 inline constexpr wire::Ipv4Addr kSimIpB = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
@@ -61,10 +71,10 @@ struct LinkParams {
   std::uint64_t bandwidth_bps = 0;      ///< serialization rate; 0 = infinite
   std::uint32_t queue_limit_bytes = 0;  ///< drop-tail limit of the sender's queue; 0 = none
   double loss = 0;
-  double duplicate = 0;    ///< a second copy, with its own delay draw
-  double reorder = 0;      ///< fraction of frames held back by an extra delay...
+  double duplicate = 0;                ///< a second copy, with its own delay draw
+  double reorder = 0;                  ///< fraction of frames held back by an extra delay...
   time::Duration reorder_delay = 0ns;  ///< ...uniform in (0, reorder_delay]
-  double corrupt = 0;      ///< one byte of the IPv4 datagram flipped
+  double corrupt = 0;                  ///< one byte of the IPv4 datagram flipped
 };
 
 /// What the link did, per direction.
@@ -78,8 +88,9 @@ struct LinkStats {
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
   std::uint64_t corrupted = 0;
-  std::uint64_t corrupt_dropped = 0;  ///< corrupted frames lib/wire refused (must = corrupted delivered)
-  std::uint64_t rx_no_mbuf = 0;       ///< delivery failed: the mbuf pool was empty
+  std::uint64_t corrupt_dropped =
+      0;                         ///< corrupted frames lib/wire refused (must = corrupted delivered)
+  std::uint64_t rx_no_mbuf = 0;  ///< delivery failed: the mbuf pool was empty
 };
 
 /// A frame on the link, parsed by lib/wire (checksums verified) when the stack sent it.
@@ -157,9 +168,13 @@ class SimNetwork {
   /// count). May be called several times.
   void drop_data_segment(Dir d, std::uint64_t n) { scripted_[idx(d)].push_back(n); }
   /// Sees every frame sent, once the link has decided whether it is lost (`dropped`).
-  void add_tx_observer(std::function<void(const WireSegment&)> f) { tx_observers_.push_back(std::move(f)); }
+  void add_tx_observer(std::function<void(const WireSegment&)> f) {
+    tx_observers_.push_back(std::move(f));
+  }
   /// Sees every frame delivered intact to a stack, just before input().
-  void add_rx_observer(std::function<void(const WireSegment&)> f) { rx_observers_.push_back(std::move(f)); }
+  void add_rx_observer(std::function<void(const WireSegment&)> f) {
+    rx_observers_.push_back(std::move(f));
+  }
 
   /// Problems the network itself found: a stack sent a frame lib/wire refuses, a
   /// corrupted frame passed the checksum checks, ... Empty in a good run.

@@ -22,8 +22,11 @@ Seq server_to_time_wait(PacketHarness& h, const wire::TcpOptions& syn_opts = {})
   const bool ts = syn_opts.timestamps.has_value();
   t->close();
   const Captured fin = h.expect_tx({.seq = our, .flags = Flag::Fin | Flag::Ack});
-  const std::uint32_t echo = ts && fin.tcp.options.timestamps ? fin.tcp.options.timestamps->tsval : 0;
-  h.send({.seq = Seq{101}, .ack = our + 1, .flags = Flag::Fin | Flag::Ack,
+  const std::uint32_t echo =
+      ts && fin.tcp.options.timestamps ? fin.tcp.options.timestamps->tsval : 0;
+  h.send({.seq = Seq{101},
+          .ack = our + 1,
+          .flags = Flag::Fin | Flag::Ack,
           .options = ts ? ts_opts(syn_opts.timestamps->tsval + 10, echo) : wire::TcpOptions{}});
   h.expect_tx({.seq = our + 1, .ack = Seq{102}, .flags = Flag::Ack}, "ACK of the peer's FIN");
   EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait);
@@ -93,7 +96,8 @@ TEST(TimeWait, OldSynIsAnsweredWithAnAckAndTheRecordStays) {
   PacketHarness h;
   const Seq snd_nxt = server_to_time_wait(h);
   h.send({.seq = Seq{50}, .flags = Flag::Syn});  // below the old RCV.NXT (102)
-  h.expect_tx({.seq = snd_nxt, .ack = Seq{102}, .flags = Flag::Ack}, "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>");
+  h.expect_tx({.seq = snd_nxt, .ack = Seq{102}, .flags = Flag::Ack},
+              "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>");
   h.expect_no_tx("no SYN-ACK");
   EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait);
   EXPECT_EQ(h.stack().counters().time_wait_reused, 0u);
@@ -145,7 +149,8 @@ TEST(TimeWait, ExactRstEndsIt) {
   PacketHarness h;
   server_to_time_wait(h);
   h.send({.seq = Seq{5000}, .flags = Flag::Rst});
-  EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait) << "inexact RST ignored";
+  EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait)
+      << "inexact RST ignored";
   h.send({.seq = Seq{102}, .flags = Flag::Rst});
   h.expect_no_tx();
   EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::Closed);

@@ -19,14 +19,19 @@ TEST(SynSent, SimultaneousOpenSynGoesToSynReceivedAndSynAckEstablishes) {
   tcp::Tcb* t = nullptr;
   const Captured syn = connect_and_take_syn(h, t);
   ASSERT_NE(t, nullptr);
-  // RFC 9293 §3.10.7.3 fourth, "Otherwise": SYN without ACK → SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+  // RFC 9293 §3.10.7.3 fourth, "Otherwise": SYN without ACK → SYN-RECEIVED,
+  // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
   h.send({.seq = Seq{5000}, .flags = Flag::Syn, .options = {.mss = 1400}});
-  const Captured sa = h.expect_tx({.seq = syn.seq(), .ack = Seq{5001}, .flags = Flag::Syn | Flag::Ack, .len = 0u});
+  const Captured sa =
+      h.expect_tx({.seq = syn.seq(), .ack = Seq{5001}, .flags = Flag::Syn | Flag::Ack, .len = 0u});
   EXPECT_EQ(sa.tcp.options.mss, 1460);
   EXPECT_EQ(t->state(), TcpState::SynReceived);
   EXPECT_EQ(h.client.connected, 0);
   // RFC 9293 Figure 8 line 6: the peer's own SYN,ACK (its SYN again, ACK of ours) → ESTABLISHED.
-  h.send({.seq = Seq{5000}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack, .options = {.mss = 1400}});
+  h.send({.seq = Seq{5000},
+          .ack = syn.seq() + 1,
+          .flags = Flag::Syn | Flag::Ack,
+          .options = {.mss = 1400}});
   EXPECT_EQ(t->state(), TcpState::Established);
   EXPECT_EQ(h.client.connected, 1);
   EXPECT_EQ(t->snd_una(), syn.seq() + 1);
@@ -34,7 +39,10 @@ TEST(SynSent, SimultaneousOpenSynGoesToSynReceivedAndSynAckEstablishes) {
   EXPECT_EQ(t->send_mss(), 1400);
   h.clear_tx();  // an extra ACK here is allowed, not required
   // Data flows both ways afterwards.
-  h.send({.seq = Seq{5001}, .ack = syn.seq() + 1, .flags = Flag::Ack | Flag::Psh, .payload = bytes_of("hi")});
+  h.send({.seq = Seq{5001},
+          .ack = syn.seq() + 1,
+          .flags = Flag::Ack | Flag::Psh,
+          .payload = bytes_of("hi")});
   EXPECT_EQ(h.client.received, bytes_of("hi"));
   EXPECT_EQ(h.stack().counters().established, 1u);
 }
@@ -60,7 +68,8 @@ TEST(SynReceived, SimultaneousOpenRetransmitsSynAckWithTheSameIss) {
   const Captured sa = h.expect_tx({.seq = syn.seq(), .flags = Flag::Syn | Flag::Ack});
   // The SYN-ACK is timed by the RTO (initial 1 s; the SYN went out at the same instant).
   h.advance_to(sa.at + 1s + 5ms);
-  h.expect_tx({.seq = syn.seq(), .ack = Seq{5001}, .flags = Flag::Syn | Flag::Ack}, "same ISS again");
+  h.expect_tx({.seq = syn.seq(), .ack = Seq{5001}, .flags = Flag::Syn | Flag::Ack},
+              "same ISS again");
   EXPECT_EQ(t->state(), TcpState::SynReceived);
 }
 
@@ -177,7 +186,8 @@ TEST(LastAck, RetransmitsItsFinOnRtoUntilAcknowledged) {
   h.advance_to(fin.at + rto - 1ms);
   h.expect_no_tx("before the RTO");
   h.advance(2ms);
-  const Captured r1 = h.expect_tx({.seq = our, .ack = Seq{102}, .flags = Flag::Fin | Flag::Ack}, "first retransmission");
+  const Captured r1 = h.expect_tx({.seq = our, .ack = Seq{102}, .flags = Flag::Fin | Flag::Ack},
+                                  "first retransmission");
   // Back-off: the next one twice as late (RFC 6298 §5.5).
   h.advance_to(r1.at + 2 * rto - 1ms);
   h.expect_no_tx();
@@ -206,7 +216,8 @@ TEST(CloseWait, HalfClosedSideKeepsSendingALot) {
   Seq next = our;
   for (int round = 0; round < 1000 && got.size() < data.size(); ++round) {
     if (queued < data.size()) {
-      queued += t->send(std::span(data).subspan(queued, std::min<std::size_t>(8000, data.size() - queued)));
+      queued += t->send(
+          std::span(data).subspan(queued, std::min<std::size_t>(8000, data.size() - queued)));
     }
     while (auto c = h.pop_tx()) {
       EXPECT_EQ(c->seq(), next);
@@ -239,9 +250,11 @@ TEST(FinWait2, HalfClosedSideKeepsReceivingALot) {
   Seq seq{101};
   for (std::size_t off = 0; off < data.size(); off += 1460) {
     const std::size_t n = std::min<std::size_t>(1460, data.size() - off);
-    h.send({.seq = seq, .ack = our + 1,
-            .payload = std::vector<std::uint8_t>(data.begin() + static_cast<std::ptrdiff_t>(off),
-                                                 data.begin() + static_cast<std::ptrdiff_t>(off + n))});
+    h.send({.seq = seq,
+            .ack = our + 1,
+            .payload =
+                std::vector<std::uint8_t>(data.begin() + static_cast<std::ptrdiff_t>(off),
+                                          data.begin() + static_cast<std::ptrdiff_t>(off + n))});
     seq = seq + static_cast<std::uint32_t>(n);
   }
   EXPECT_EQ(h.acceptor.handlers[0].received, data);

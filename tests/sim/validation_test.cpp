@@ -42,7 +42,8 @@ TEST(Rst, ChallengeAcksAreRateLimitedPerSecond) {
   ASSERT_NE(t, nullptr);
   const Seq our = t->snd_nxt();
   // All four at the same instant, so in the same second of the limiter.
-  for (int i = 0; i < 4; ++i) h.send({.seq = Seq{101 + 10 + static_cast<std::uint32_t>(i)}, .flags = Flag::Rst});
+  for (int i = 0; i < 4; ++i)
+    h.send({.seq = Seq{101 + 10 + static_cast<std::uint32_t>(i)}, .flags = Flag::Rst});
   h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack});
   h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack});
   h.expect_no_tx("RFC 5961 §7: over the limit");
@@ -77,7 +78,10 @@ TEST(Established, AckOfUnsentDataIsAnsweredWithAckAndDropped) {
   const Seq our = t->snd_nxt();
   // §3.10.7.4 fifth: "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then
   // send an ACK, drop the segment, and return" — its data is not taken either.
-  h.send({.seq = Seq{101}, .ack = our + 100, .flags = Flag::Ack | Flag::Psh, .payload = bytes_of("xyz")});
+  h.send({.seq = Seq{101},
+          .ack = our + 100,
+          .flags = Flag::Ack | Flag::Psh,
+          .payload = bytes_of("xyz")});
   h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack});
   EXPECT_TRUE(h.acceptor.handlers[0].received.empty());
   EXPECT_EQ(t->rcv_nxt(), Seq{101});
@@ -106,13 +110,19 @@ TEST(Established, AckOlderThanMaxSndWndGetsChallengeAck) {
   ASSERT_EQ(t->snd_una(), base + 3000);
   h.clear_tx();
   // RFC 5961 §5.2: SEG.ACK < SND.UNA - MAX.SND.WND → challenge ACK, dropped (its data too).
-  h.send({.seq = Seq{101}, .ack = base + 1000, .flags = Flag::Ack | Flag::Psh, .window = 1000,
+  h.send({.seq = Seq{101},
+          .ack = base + 1000,
+          .flags = Flag::Ack | Flag::Psh,
+          .window = 1000,
           .payload = bytes_of("old")});
   h.expect_tx({.seq = base + 3000, .ack = Seq{101}, .flags = Flag::Ack});
   EXPECT_TRUE(h.acceptor.handlers[0].received.empty());
   EXPECT_EQ(h.stack().counters().dropped(TcpDrop::AckTooOld), 1u);
   // Within MAX.SND.WND of SND.UNA: an old duplicate ACK, its data is accepted.
-  h.send({.seq = Seq{101}, .ack = base + 2500, .flags = Flag::Ack | Flag::Psh, .window = 1000,
+  h.send({.seq = Seq{101},
+          .ack = base + 2500,
+          .flags = Flag::Ack | Flag::Psh,
+          .window = 1000,
           .payload = bytes_of("new")});
   EXPECT_EQ(h.acceptor.handlers[0].received, bytes_of("new"));
   EXPECT_EQ(h.stack().counters().dropped(TcpDrop::AckTooOld), 1u);
@@ -142,13 +152,17 @@ TEST(Paws, SegmentWithAnOlderTimestampIsDroppedWithAnAck) {
   ASSERT_NE(t, nullptr);
   ASSERT_TRUE(t->timestamps_on());
   const Seq our = t->snd_nxt();
-  h.send({.seq = Seq{101}, .ack = our, .options = {.timestamps = wire::TcpTimestamps{2000, 1}},
+  h.send({.seq = Seq{101},
+          .ack = our,
+          .options = {.timestamps = wire::TcpTimestamps{2000, 1}},
           .payload = bytes_of("new")});
   EXPECT_EQ(h.acceptor.handlers[0].received, bytes_of("new"));
   h.advance(50ms);
   h.clear_tx();
   // RFC 7323 §5.3 R1: SEG.TSval < TS.Recent → not acceptable: ACK and drop.
-  h.send({.seq = Seq{104}, .ack = our, .options = {.timestamps = wire::TcpTimestamps{1500, 1}},
+  h.send({.seq = Seq{104},
+          .ack = our,
+          .options = {.timestamps = wire::TcpTimestamps{1500, 1}},
           .payload = bytes_of("old")});
   const Captured a = h.expect_tx({.seq = our, .ack = Seq{104}, .flags = Flag::Ack, .len = 0u});
   ASSERT_TRUE(a.tcp.options.timestamps.has_value());

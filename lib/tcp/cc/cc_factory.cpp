@@ -17,13 +17,9 @@ CongestionControl* build(std::byte* buffer) noexcept {
 CongestionControl* CcStorage::construct(CongestionAlgorithm algo) noexcept {
   destroy();
   switch (algo) {
-    case CongestionAlgorithm::Cubic:
-      cc_ = build<Cubic>(buffer_);
-      break;
+    case CongestionAlgorithm::Cubic: cc_ = build<Cubic>(buffer_); break;
     case CongestionAlgorithm::NewReno:
-    default:
-      cc_ = build<NewReno>(buffer_);
-      break;
+    default: cc_ = build<NewReno>(buffer_); break;
   }
   return cc_;
 }

@@ -63,8 +63,10 @@ TEST(FlowSteering, FlowsSpreadEvenlyOverCores) {
     std::vector<int> per_core(n, 0);
     constexpr int kFlows = 40000;
     for (int i = 0; i < kFlows; ++i) {
-      const tcp::FourTuple t{wire::Ipv4Addr{0xc6120001}, wire::Ipv4Addr{0xc6120000u | static_cast<std::uint32_t>(rng() & 0xffff)},
-                             80, static_cast<std::uint16_t>(32768 + rng() % 28232)};
+      const tcp::FourTuple t{
+          wire::Ipv4Addr{0xc6120001},
+          wire::Ipv4Addr{0xc6120000u | static_cast<std::uint32_t>(rng() & 0xffff)}, 80,
+          static_cast<std::uint16_t>(32768 + rng() % 28232)};
       ++per_core[fs.owner_of(t)];
     }
     for (std::uint16_t c = 0; c < n; ++c) {
@@ -103,8 +105,9 @@ TEST(FlowSteering, ActiveOpenFindsAPortForEveryCore) {
   for (const std::uint16_t n : std::initializer_list<std::uint16_t>{1, 2, 3, 4, 8}) {
     const FlowSteering fs(kKey, n);
     for (int peer = 0; peer < 200; ++peer) {
-      const tcp::FourTuple base{wire::Ipv4Addr{0xc6120001}, wire::Ipv4Addr{static_cast<std::uint32_t>(rng())},
-                                0, static_cast<std::uint16_t>(rng() | 1)};
+      const tcp::FourTuple base{wire::Ipv4Addr{0xc6120001},
+                                wire::Ipv4Addr{static_cast<std::uint32_t>(rng())}, 0,
+                                static_cast<std::uint16_t>(rng() | 1)};
       for (std::uint16_t core = 0; core < n; ++core) {
         std::uint16_t cursor = 32768;
         const auto port = fs.pick_local_port(base, core, 32768, 60999, cursor,
@@ -128,7 +131,8 @@ TEST(FlowSteering, ActiveOpenSkipsBusyPortsAndReportsExhaustion) {
   // A small range, every free port taken in turn, then nothing left.
   for (;;) {
     const auto p = fs.pick_local_port(base, 1, 40000, 40063, cursor, [&](std::uint16_t port) {
-      for (auto q : taken) if (q == port) return false;
+      for (auto q : taken)
+        if (q == port) return false;
       return true;
     });
     if (!p) break;

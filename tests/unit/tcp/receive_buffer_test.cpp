@@ -512,8 +512,7 @@ TEST_F(ReceiveBufferTest, RandomReassemblyAcrossSequenceWrap) {
           got.insert(got.end(), buf.begin(), buf.end());
           break;
         }
-        default:
-          break;
+        default: break;
       }
       ASSERT_EQ(got.size() + rb.readable(), static_cast<std::uint32_t>(rcv_nxt_ - isn_));
     }

@@ -160,12 +160,8 @@ class Model {
     switch (rng_() % 10) {
       case 0:
       case 1:
-      case 2:
-        arm(p, clock_.now() + random_delay(), false);
-        break;
-      case 3:
-        arm(p, p.timer.deadline() + random_delay() / 2, true);
-        break;
+      case 2: arm(p, clock_.now() + random_delay(), false); break;
+      case 3: arm(p, p.timer.deadline() + random_delay() / 2, true); break;
       case 4:
         wheel_.cancel(p.timer);
         p.expect_scheduled = false;
@@ -186,9 +182,7 @@ class Model {
           advance_to(wheel_.next_deadline());
         }
         break;
-      case 7:
-        advance_to(clock_.now() + random_delay());
-        break;
+      case 7: advance_to(clock_.now() + random_delay()); break;
       default:
         advance_to(clock_.now() + cfg_.tick * static_cast<Duration::rep>(rng_() % 300) +
                    Duration{static_cast<Duration::rep>(rng_() % 1000)});
