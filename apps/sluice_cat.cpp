@@ -147,34 +147,24 @@ int main(int argc, char** argv) {
   std::string connect_to;
   unsigned long listen_port = 0;
   unsigned long engine_index = 0;
-  static const option kLong[] = {{"addr", required_argument, nullptr, 'a'},
-                                 {"gateway", required_argument, nullptr, 'g'},
+  static const option kLong[] = {{"addr", required_argument, nullptr, api::kOptAddr},
+                                 {"gateway", required_argument, nullptr, api::kOptGateway},
                                  {"connect", required_argument, nullptr, 'c'},
                                  {"listen", required_argument, nullptr, 'l'},
                                  {"syn-retries", required_argument, nullptr, 'r'},
                                  {"engine", required_argument, nullptr, 'e'},
-                                 {"stats", no_argument, nullptr, 's'},
+                                 {"stats", no_argument, nullptr, api::kOptStats},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   for (int c; (c = getopt_long(rt->argc(), rt->argv(), "", kLong, nullptr)) != -1;) {
     char* end = nullptr;
     switch (c) {
-      case 'a':
-        if (!api::parse_cidr(optarg, common.addr, common.prefix_len)) {
-          std::fprintf(stderr, "sluice-cat: --addr wants A.B.C.D/LEN, got '%s'\n", optarg);
-          return 2;
-        }
+      case api::kOptAddr:
+      case api::kOptGateway:
+      case api::kOptStats:
+        if (!api::parse_common_flag(c, optarg, common, "sluice-cat")) return 2;
         break;
-      case 'g': {
-        auto g = wire::Ipv4Addr::parse(optarg);
-        if (!g) {
-          std::fprintf(stderr, "sluice-cat: --gateway wants A.B.C.D, got '%s'\n", optarg);
-          return 2;
-        }
-        common.gateway = *g;
-        break;
-      }
       case 'c': connect_to = optarg; break;
       case 'l':
         listen_port = std::strtoul(optarg, &end, 10);
@@ -199,7 +189,6 @@ int main(int argc, char** argv) {
           return 2;
         }
         break;
-      case 's': common.stats = true; break;
       case 'h': usage("sluice-cat"); return 0;
       default: usage("sluice-cat"); return 2;
     }

@@ -238,32 +238,22 @@ int main(int argc, char** argv) {
   if (!rt) return 2;
   api::CommonOptions common;
   unsigned long port = 80;
-  static const option kLong[] = {{"addr", required_argument, nullptr, 'a'},
-                                 {"gateway", required_argument, nullptr, 'g'},
+  static const option kLong[] = {{"addr", required_argument, nullptr, api::kOptAddr},
+                                 {"gateway", required_argument, nullptr, api::kOptGateway},
                                  {"port", required_argument, nullptr, 'p'},
                                  {"body-size", required_argument, nullptr, 'b'},
-                                 {"stats", no_argument, nullptr, 's'},
+                                 {"stats", no_argument, nullptr, api::kOptStats},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   for (int c; (c = getopt_long(rt->argc(), rt->argv(), "", kLong, nullptr)) != -1;) {
     char* end = nullptr;
     switch (c) {
-      case 'a':
-        if (!api::parse_cidr(optarg, common.addr, common.prefix_len)) {
-          std::fprintf(stderr, "sluice-httpd: --addr wants A.B.C.D/LEN, got '%s'\n", optarg);
-          return 2;
-        }
+      case api::kOptAddr:
+      case api::kOptGateway:
+      case api::kOptStats:
+        if (!api::parse_common_flag(c, optarg, common, "sluice-httpd")) return 2;
         break;
-      case 'g': {
-        auto g = wire::Ipv4Addr::parse(optarg);
-        if (!g) {
-          std::fprintf(stderr, "sluice-httpd: --gateway wants A.B.C.D, got '%s'\n", optarg);
-          return 2;
-        }
-        common.gateway = *g;
-        break;
-      }
       case 'p':
         port = std::strtoul(optarg, &end, 10);
         if (*end != '\0' || port == 0 || port > 65535) {
@@ -278,7 +268,6 @@ int main(int argc, char** argv) {
           return 2;
         }
         break;
-      case 's': common.stats = true; break;
       case 'h': usage("sluice-httpd"); return 0;
       default: usage("sluice-httpd"); return 2;
     }

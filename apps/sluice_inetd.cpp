@@ -165,30 +165,19 @@ int main(int argc, char** argv) {
   auto rt = api::Runtime::start(argc, argv, "sluice-inetd");
   if (!rt) return 2;
   api::CommonOptions common;
-  static const option kLong[] = {{"addr", required_argument, nullptr, 'a'},
-                                 {"gateway", required_argument, nullptr, 'g'},
-                                 {"stats", no_argument, nullptr, 's'},
+  static const option kLong[] = {{"addr", required_argument, nullptr, api::kOptAddr},
+                                 {"gateway", required_argument, nullptr, api::kOptGateway},
+                                 {"stats", no_argument, nullptr, api::kOptStats},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
   for (int c; (c = getopt_long(rt->argc(), rt->argv(), "", kLong, nullptr)) != -1;) {
     switch (c) {
-      case 'a':
-        if (!api::parse_cidr(optarg, common.addr, common.prefix_len)) {
-          std::fprintf(stderr, "sluice-inetd: --addr wants A.B.C.D/LEN, got '%s'\n", optarg);
-          return 2;
-        }
+      case api::kOptAddr:
+      case api::kOptGateway:
+      case api::kOptStats:
+        if (!api::parse_common_flag(c, optarg, common, "sluice-inetd")) return 2;
         break;
-      case 'g': {
-        auto g = wire::Ipv4Addr::parse(optarg);
-        if (!g) {
-          std::fprintf(stderr, "sluice-inetd: --gateway wants A.B.C.D, got '%s'\n", optarg);
-          return 2;
-        }
-        common.gateway = *g;
-        break;
-      }
-      case 's': common.stats = true; break;
       case 'h': usage("sluice-inetd"); return 0;
       default: usage("sluice-inetd"); return 2;
     }

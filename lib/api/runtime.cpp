@@ -44,6 +44,24 @@ bool parse_cidr(const std::string& text, wire::Ipv4Addr& addr, std::uint8_t& len
   return true;
 }
 
+bool parse_common_flag(int c, const char* arg, CommonOptions& out, const char* prog) noexcept {
+  switch (c) {
+    case kOptAddr:
+      if (parse_cidr(arg, out.addr, out.prefix_len)) return true;
+      std::fprintf(stderr, "%s: --addr wants A.B.C.D/LEN, got '%s'\n", prog, arg);
+      return false;
+    case kOptGateway:
+      if (auto g = wire::Ipv4Addr::parse(arg)) {
+        out.gateway = *g;
+        return true;
+      }
+      std::fprintf(stderr, "%s: --gateway wants A.B.C.D, got '%s'\n", prog, arg);
+      return false;
+    case kOptStats: out.stats = true; return true;
+    default: return false;
+  }
+}
+
 std::unique_ptr<Runtime> Runtime::start(int argc, char** argv, const char* prog) noexcept {
   auto n = glue::eal_init(argc, argv);
   if (!n.ok()) return nullptr;

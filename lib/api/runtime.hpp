@@ -47,6 +47,17 @@ struct CommonOptions {
 /// Parses "A.B.C.D/LEN" (LEN 0..32; without "/LEN", 32).
 bool parse_cidr(const std::string& text, wire::Ipv4Addr& addr, std::uint8_t& len) noexcept;
 
+/// getopt_long values of the flags every program takes: --addr A.B.C.D/LEN,
+/// --gateway A.B.C.D, --stats. Put them in the program's option table with these values.
+inline constexpr int kOptAddr = 'a';
+inline constexpr int kOptGateway = 'g';
+inline constexpr int kOptStats = 's';
+
+/// Handles one of the common flags: true when `c` is one and its value is good (stored in
+/// `out`); false, with the reason printed as "prog: ...", when the value is bad.
+/// Pre: c is kOptAddr, kOptGateway or kOptStats.
+bool parse_common_flag(int c, const char* arg, CommonOptions& out, const char* prog) noexcept;
+
 class Runtime {
  public:
   /// Called on each engine's own lcore (every_second: engine 0's, the main lcore).

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "tcp/listener.hpp"
+#include "tcp/mbuf_guard.hpp"
 #include "tcp/tcp_stack.hpp"
 
 namespace sluice::tcp {
@@ -18,21 +19,6 @@ namespace TcpFlag = wire::TcpFlag;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Frees the arrived frame on every path that does not keep its payload.
-class MbufGuard {
- public:
-  explicit MbufGuard(rte_mbuf*& m) noexcept : m_(m) {}
-  ~MbufGuard() {
-    if (m_ != nullptr) rte_pktmbuf_free(m_);
-    m_ = nullptr;
-  }
-  MbufGuard(const MbufGuard&) = delete;
-  MbufGuard& operator=(const MbufGuard&) = delete;
-
- private:
-  rte_mbuf*& m_;
-};
 
 constexpr std::uint32_t kTsOptionLen = 12;  // NOP NOP TS(10): RFC 7323 Appendix A layout
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "tcp/mbuf_guard.hpp"
 #include "wire/checksum.hpp"
 
 namespace sluice::tcp {
@@ -15,20 +16,6 @@ using wire::Seq;
 namespace TcpFlag = wire::TcpFlag;
 
 namespace {
-
-class MbufGuard {
- public:
-  explicit MbufGuard(rte_mbuf*& m) noexcept : m_(m) {}
-  ~MbufGuard() {
-    if (m_ != nullptr) rte_pktmbuf_free(m_);
-    m_ = nullptr;
-  }
-  MbufGuard(const MbufGuard&) = delete;
-  MbufGuard& operator=(const MbufGuard&) = delete;
-
- private:
-  rte_mbuf*& m_;
-};
 
 std::size_t buckets_for(std::size_t n) noexcept {
   return std::bit_ceil(std::max<std::size_t>(n, 64));
