@@ -10,7 +10,7 @@
 // what the others look at (claimed, finished) is atomic.
 //
 // Usage: sluice-cat [EAL options] -- --addr A.B.C.D/LEN (--connect HOST:PORT | --listen PORT)
-//                                     [--gateway G] [--syn-retries N] [--engine N] [--stats]
+//                                     [--gateway G] [--syn-retries N] [--engine N] [--stats] [--mtu BYTES]
 #include <fcntl.h>
 #include <getopt.h>
 #include <unistd.h>
@@ -129,7 +129,7 @@ class Cat final : public tcp::TcpHandler, public tcp::ListenHandler {
 void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN (--connect HOST:PORT | --listen PORT)\n"
-      "                          [--gateway G] [--syn-retries N] [--engine N] [--stats]\n\n"
+      "                          [--gateway G] [--syn-retries N] [--engine N] [--stats] [--mtu BYTES]\n\n"
       "netcat on sluice: standard input to the connection, the connection to standard output;\n"
       "at end of input, shut the write side down and read until the peer closes.\n"
       "Exit 1 with a message on a refused, reset or timed-out connection.\n"
@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
                                  {"syn-retries", required_argument, nullptr, 'r'},
                                  {"engine", required_argument, nullptr, 'e'},
                                  {"stats", no_argument, nullptr, api::kOptStats},
+                                 {"mtu", required_argument, nullptr, api::kOptMtu},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -163,6 +164,7 @@ int main(int argc, char** argv) {
       case api::kOptAddr:
       case api::kOptGateway:
       case api::kOptStats:
+      case api::kOptMtu:
         if (!api::parse_common_flag(c, optarg, common, "sluice-cat")) return 2;
         break;
       case 'c': connect_to = optarg; break;

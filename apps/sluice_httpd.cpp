@@ -12,7 +12,7 @@
 // connections steered to it; the request counts are per engine, summed at the end.
 //
 // Usage: sluice-httpd [EAL options] -- --addr A.B.C.D/LEN [--port 80] [--body-size N]
-//                                      [--gateway G] [--stats]
+//                                      [--gateway G] [--stats] [--mtu BYTES]
 #include <getopt.h>
 
 #include <array>
@@ -223,7 +223,7 @@ class Acceptor final : public tcp::ListenHandler {
 void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN [--port 80] [--body-size N] [--gateway G] "
-      "[--stats]\n\n"
+      "[--stats] [--mtu BYTES]\n\n"
       "A minimal HTTP/1.1 server on sluice: GET / returns --body-size bytes (default 1024),\n"
       "GET /N returns N bytes. Keep-alive by default; 'Connection: close' honoured.\n"
       "EAL options without a NIC, e.g.: --no-huge -m 512 --no-pci -l 0 "
@@ -243,6 +243,7 @@ int main(int argc, char** argv) {
                                  {"port", required_argument, nullptr, 'p'},
                                  {"body-size", required_argument, nullptr, 'b'},
                                  {"stats", no_argument, nullptr, api::kOptStats},
+                                 {"mtu", required_argument, nullptr, api::kOptMtu},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -252,6 +253,7 @@ int main(int argc, char** argv) {
       case api::kOptAddr:
       case api::kOptGateway:
       case api::kOptStats:
+      case api::kOptMtu:
         if (!api::parse_common_flag(c, optarg, common, "sluice-httpd")) return 2;
         break;
       case 'p':

@@ -9,7 +9,7 @@
 // One engine per lcore (EAL -l): every engine listens on the four ports. Handlers keep
 // only per-connection state, so one stateless Acceptor serves every engine.
 //
-// Usage: sluice-inetd [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats]
+// Usage: sluice-inetd [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats] [--mtu BYTES]
 #include <getopt.h>
 
 #include <cstdio>
@@ -147,7 +147,7 @@ class Acceptor final : public tcp::ListenHandler {
 
 void usage(const char* prog) {
   std::printf(
-      "Usage: %s [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats]\n"
+      "Usage: %s [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats] [--mtu BYTES]\n"
       "\n"
       "Serves echo (7), discard (9), daytime (13) and chargen (19) over TCP on sluice.\n"
       "EAL options without a NIC, e.g.: --no-huge -m 512 --no-pci -l 0\n"
@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
   static const option kLong[] = {{"addr", required_argument, nullptr, api::kOptAddr},
                                  {"gateway", required_argument, nullptr, api::kOptGateway},
                                  {"stats", no_argument, nullptr, api::kOptStats},
+                                 {"mtu", required_argument, nullptr, api::kOptMtu},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -176,6 +177,7 @@ int main(int argc, char** argv) {
       case api::kOptAddr:
       case api::kOptGateway:
       case api::kOptStats:
+      case api::kOptMtu:
         if (!api::parse_common_flag(c, optarg, common, "sluice-inetd")) return 2;
         break;
       case 'h': usage("sluice-inetd"); return 0;

@@ -58,6 +58,16 @@ bool parse_common_flag(int c, const char* arg, CommonOptions& out, const char* p
       std::fprintf(stderr, "%s: --gateway wants A.B.C.D, got '%s'\n", prog, arg);
       return false;
     case kOptStats: out.stats = true; return true;
+    case kOptMtu: {
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(arg, &end, 10);
+      if (*end == '\0' && v >= 576 && v <= 9600) {
+        out.mtu = static_cast<std::uint16_t>(v);
+        return true;
+      }
+      std::fprintf(stderr, "%s: --mtu wants 576..9600, got '%s'\n", prog, arg);
+      return false;
+    }
     default: return false;
   }
 }
@@ -104,7 +114,12 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
       break;
     }
   }
-  auto pool = glue::create_pktmbuf_pool("sluice_pkts", 32767, static_cast<int>(rte_socket_id()));
+  // The engine takes a frame in one mbuf (it drops chained RX, counted): with jumbo frames
+  // the mbufs grow to hold the largest frame, VLAN tag included, and there are fewer.
+  const bool jumbo = common.mtu > 1500;
+  const auto room = static_cast<std::uint16_t>(jumbo ? common.mtu + 14 + 4 + 4 : 2048);
+  auto pool = glue::create_pktmbuf_pool("sluice_pkts", jumbo ? 16383 : 32767,
+                                        static_cast<int>(rte_socket_id()), room);
   if (!pool.ok()) return Err{pool.error()};
   pool_ = *pool;
   auto clones =
@@ -155,8 +170,13 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
     }
     std::fprintf(stderr, "%s: impaired link (testing): %s\n", argv_[0], spec);
   }
+  // Our MSS follows the MTU (RFC 9293 §3.7.1: MTU less the IPv4 and TCP headers): up to
+  // it when --mtu was given, never above it otherwise.
   const std::uint16_t mtu = info->mtu;
-  if (mtu > 40 && ec.tcp.mss > mtu - 40) ec.tcp.mss = static_cast<std::uint16_t>(mtu - 40);
+  if (mtu > 40) {
+    const auto from_mtu = static_cast<std::uint16_t>(mtu - 40);
+    ec.tcp.mss = common.mtu != 0 ? from_mtu : std::min(ec.tcp.mss, from_mtu);
+  }
   clock_ = std::make_unique<time::TscClock>();
   // One secret for all: a flow's ISNs and SYN cookies are made and checked by its owner,
   // and any engine may own it.

@@ -52,10 +52,11 @@ bool parse_cidr(const std::string& text, wire::Ipv4Addr& addr, std::uint8_t& len
 inline constexpr int kOptAddr = 'a';
 inline constexpr int kOptGateway = 'g';
 inline constexpr int kOptStats = 's';
+inline constexpr int kOptMtu = 'm';  ///< --mtu BYTES: e.g. 9000 for jumbo frames
 
 /// Handles one of the common flags: true when `c` is one and its value is good (stored in
 /// `out`); false, with the reason printed as "prog: ...", when the value is bad.
-/// Pre: c is kOptAddr, kOptGateway or kOptStats.
+/// Pre: c is kOptAddr, kOptGateway, kOptStats or kOptMtu.
 bool parse_common_flag(int c, const char* arg, CommonOptions& out, const char* prog) noexcept;
 
 class Runtime {
