@@ -232,6 +232,10 @@ void Tcb::input_syn_sent(InSegment& seg, time::Instant now) noexcept {
   // fourth: the SYN
   irs_ = th.seq;
   rcv_.nxt = th.seq + 1;
+  // The window our SYN offered counts from here. rcv_.adv was a placeholder (Seq{}), and
+  // compared with an IRS about 2^31 away it would look ahead of RCV.NXT and break the
+  // acceptability test of every later segment.
+  rcv_.adv = rcv_.nxt + std::min<std::uint32_t>(receive_window(), 0xffff);
   take_options(th.options, true);
   snd_.wnd = th.window;  // unscaled in a SYN (RFC 7323 §2.2)
   snd_.max_wnd = snd_.wnd;
