@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# sluice-to-sluice: two sluice-perf processes joined by net_vhost (server, lcore 0) and
+# net_virtio_user (client, lcore 1), no NIC, no namespaces, no hugepages. rr and crr for
+# 3 s each: both ends count transactions, none retransmitted, every response byte-exact.
+# Usage: perf_vhost_test.sh BUILD_DIR
+set -euo pipefail
+BUILD=$(cd "$1" && pwd)
+PERF="$BUILD/apps/sluice-perf"
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (vhost-user shares the client's memory)"; exit 77; fi
+SOCK="/tmp/sluice-vhost-$$.sock"
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  rm -f "$SOCK"
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+EAL=(--no-huge -m 1024 --no-pci --no-shconf --no-telemetry --log-level=lib.eal:error)
+json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+
+pair() {  # pair MODE CLIENT_ARGS...
+  local mode=$1
+  shift
+  rm -f "$SOCK"
+  "$PERF" "${EAL[@]}" --file-prefix="slvs$$" -l 0 --vdev="net_vhost0,iface=$SOCK,queues=1" -- \
+    --addr 198.18.1.1/24 --role server --json > "$TMP/server-$mode.json" 2> "$TMP/server-$mode.err" &
+  local server=$!
+  PIDS+=("$server")
+  for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+  [ -S "$SOCK" ] || { cat "$TMP/server-$mode.err"; echo "FAIL: no vhost-user socket"; exit 1; }
+  "$PERF" "${EAL[@]}" --file-prefix="slvc$$" -l 1 --vdev="net_virtio_user0,path=$SOCK,queues=1" -- \
+    --addr 198.18.1.2/24 --role client --peer 198.18.1.1 --mode "$mode" --duration 3 --json "$@" \
+    > "$TMP/client-$mode.json" 2> "$TMP/client-$mode.err" || { cat "$TMP/client-$mode.err"; echo "FAIL: $mode client"; exit 1; }
+  kill -INT "$server"
+  wait "$server" || { cat "$TMP/server-$mode.err"; echo "FAIL: $mode server exit status"; exit 1; }
+  grep -v '^\[' "$TMP/client-$mode.err" || true
+  local side
+  for side in client server; do
+    local f="$TMP/$side-$mode.json"
+    [ "$(json "$f" transactions)" -gt 0 ] || { cat "$f"; echo "FAIL: $mode $side: no transactions"; exit 1; }
+    [ "$(json "$f" retransmissions)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: retransmissions"; exit 1; }
+    [ "$(json "$f" errors)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: errors"; exit 1; }
+  done
+  echo "ok: $mode over vhost-user: $(json "$TMP/client-$mode.json" transactions_per_s) transactions/s," \
+    "$(json "$TMP/client-$mode.json" connections_per_s) connections/s, clean: $(json "$TMP/client-$mode.json" clean)"
+}
+
+pair rr --connections 16 --size 64 --pipeline 2
+# Full speed: several wraps of the ephemeral port range, so the server's TIME-WAIT
+# records are recycled by new SYNs (RFC 6191) many times over.
+pair crr --connections 16 --size 64
