@@ -47,6 +47,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
@@ -214,6 +215,8 @@ struct Conn {
   std::uint8_t hdr_got = 0;
   bool shut = false;     ///< shutdown() or close() called
   bool waiting = false;  ///< in the rate limiter's queue
+  bool connecting = false;  ///< client: SYN sent, not yet established
+  bool ending = false;      ///< ended by close_some(), not yet closed
   std::array<std::uint8_t, kHeaderLen> hdr{};
 };
 
@@ -260,6 +263,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   void on_connected(Tcb& t) noexcept override {
     Conn& c = conn(t);
     warm_ = true;
+    c.connecting = false;
+    --connecting_;
     // The header, and for crr the request, in one segment.
     std::uint8_t* b = scratch_.data();
     write_header(b);
@@ -311,6 +316,14 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   void on_closed(Tcb& t, CloseReason r) noexcept override {
     Conn& c = conn(t);
     ++c_.closed_by[static_cast<std::size_t>(r)];
+    if (c.connecting) {
+      c.connecting = false;
+      --connecting_;
+    }
+    if (c.ending) {
+      c.ending = false;
+      --ending_;
+    }
     if (r == CloseReason::Normal) ++c_.conns_done;
     c.tcb = nullptr;
     if (o_.server) {
@@ -346,6 +359,7 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       if (rate_ > 0 && o_.mode == Mode::Rr) release_waiting(now);
     }
     if (!stopping_ && now >= deadline_) begin_stop();
+    if (stopping_ && close_cursor_ < conns_.size()) close_some();
     if (stopping_ && !finished_.load(std::memory_order_relaxed)) {
       if (e_.tcp().connection_count() == 0) {
         finished_.store(true, std::memory_order_release);
@@ -373,15 +387,32 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       listener_ = nullptr;
     }
     pending_.clear();
-    for (Conn& c : conns_) {
-      if (c.tcb == nullptr) continue;
+    close_cursor_ = 0;
+    close_some();
+  }
+
+  /// Ends connections at most kCloseBurst per loop iteration: thousands of FINs in one
+  /// iteration would overflow the engine's TX batch (and be dropped, counted).
+  void close_some() noexcept {
+    static constexpr unsigned kCloseBurst = 64;
+    static constexpr std::uint32_t kMaxEnding = 128;  // closes in progress at once
+    unsigned budget = kCloseBurst;
+    while (budget > 0 && ending_ < kMaxEnding && close_cursor_ < conns_.size()) {
+      Conn& c = conns_[close_cursor_++];
+      if (c.tcb == nullptr || c.shut) continue;
       if (o_.server) {
         drain_input(*c.tcb);
         c.shut = true;
+        c.ending = true;
+        ++ending_;
         c.tcb->close();
+        --budget;
       } else if (o_.mode != Mode::Crr && c.in_flight == 0 &&
                  c.tcb->state() != tcp::TcpState::SynSent) {
+        c.ending = true;
+        ++ending_;
         shut(c, *c.tcb);
+        --budget;
       }
     }
   }
@@ -598,7 +629,11 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   /// Until the first handshake completes only one SYN goes out: the peer's MAC is being
   /// resolved, and ARP holds only a few packets.
   void open_pending(time::Instant now) noexcept {
+    // And never more than kMaxConnecting handshakes at once: a flood of SYNs (or, at the
+    // end, FINs) only overflows the link's queues.
+    static constexpr std::uint32_t kMaxConnecting = 128;
     unsigned budget = warm_ ? 64 : (e_.tcp().connection_count() == 0 ? 1 : 0);
+    budget = std::min<unsigned>(budget, kMaxConnecting - std::min(connecting_, kMaxConnecting));
     while (budget > 0 && !pending_.empty()) {
       if (o_.mode == Mode::Crr && rate_ > 0) {
         if (!take_token(now)) return;
@@ -618,6 +653,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       pending_.pop_back();
       if (o_.mode == Mode::Crr) ++issued_;
       c.tcb = *r;
+      c.connecting = true;
+      ++connecting_;
       c.tcb->set_no_delay(true);
       c.tcb->set_user_data(&c);
       --budget;
@@ -628,6 +665,7 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   const Options& o_;
   std::vector<Conn> conns_;
   std::vector<std::uint32_t> free_;     ///< server: free slots
+  std::size_t close_cursor_ = 0;        ///< stopping: next connection close_some() ends
   std::vector<std::uint32_t> pending_;  ///< client: slots to (re)connect
   std::vector<std::uint32_t> wait_;     ///< client rr: slots waiting for the rate (a ring)
   std::uint32_t wait_head_ = 0;
@@ -641,6 +679,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   std::uint64_t hz_;
   double rate_ = 0;
   std::uint64_t issued_ = 0;
+  std::uint32_t connecting_ = 0;  ///< client: handshakes in progress
+  std::uint32_t ending_ = 0;      ///< stopping: closes in progress
   bool started_ = false;
   bool stopping_ = false;
   bool warm_ = false;
@@ -787,12 +827,39 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
     drop_detail += " " + std::string(to_string(static_cast<tcp::TcpDrop>(i))) + "=" +
                    std::to_string(tdrops[i]);
   }
-  const std::uint64_t tcp_total = [&] {
-    std::uint64_t t = 0;
-    for (auto v : tdrops) t += v;
-    return t;
-  }();
-  if (drops > tcp_total) drop_detail += " link=" + std::to_string(drops - tcp_total);
+
+  {  // the link layer's and the port's, by name
+    engine::EngineCounters ec{};
+    std::uint64_t parse = 0, impaired = 0;
+    for (auto& w : workers) {
+      const auto& c = w->eng().counters();
+      ec.tx_dropped += c.tx_dropped;
+      ec.arp_held_dropped += c.arp_held_dropped;
+      ec.no_mbuf += c.no_mbuf;
+      ec.multi_segment += c.multi_segment;
+      ec.steer_ring_full += c.steer_ring_full;
+      ec.arp_share_ring_full += c.arp_share_ring_full;
+      ec.ip_fragments += c.ip_fragments;
+      for (auto v : c.parse_errors) parse += v;
+      impaired += w->eng().impaired_drops();
+    }
+    rte_eth_stats ps{};
+    rte_eth_stats_get(g_port, &ps);
+    const std::pair<const char*, std::uint64_t> named[] = {
+        {"tx_ring_full", ec.tx_dropped}, {"arp_unresolved", ec.arp_held_dropped},
+        {"no_mbuf", ec.no_mbuf}, {"multi_segment", ec.multi_segment},
+        {"steer_ring_full", ec.steer_ring_full}, {"arp_share_ring_full", ec.arp_share_ring_full},
+        {"ip_fragment", ec.ip_fragments}, {"parse_error", parse}, {"impaired", impaired},
+        {"port_total", port_drops_total}};
+    for (const auto& [name, v] : named) {
+      if (v != 0) drop_detail += " " + std::string(name) + "=" + std::to_string(v);
+    }
+    if (port_drops_total != 0) {
+      drop_detail += " (port imissed " + std::to_string(ps.imissed) + " ierrors " +
+                     std::to_string(ps.ierrors) + " oerrors " + std::to_string(ps.oerrors) +
+                     " rx_nombuf " + std::to_string(ps.rx_nombuf) + ")";
+    }
+  }
   const std::uint64_t errors = a.errors();
   const bool clean = retrans == 0 && drops == 0;
   const std::size_t tcb = workers[0]->eng().tcp().tcb_size();
