@@ -160,6 +160,9 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   ec.rx_checksum_offload = info->offloads.rx_ipv4_cksum && info->offloads.rx_tcp_cksum;
   ec.tx_checksum_offload = info->offloads.tx_ipv4_cksum && info->offloads.tx_tcp_cksum;
   ec.tcp = tcp;
+  if (const char* t = std::getenv("SLUICE_TRACE"); t != nullptr && *t != '\0' && *t != '0') {
+    ec.trace = true;  // one stderr line per TCP segment: for debugging, never for speed
+  }
   if (const char* spec = std::getenv("SLUICE_IMPAIR"); spec != nullptr && *spec != '\0') {
     if (!engine::parse_impairment(spec, ec.impair)) {
       std::fprintf(stderr,

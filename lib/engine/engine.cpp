@@ -7,6 +7,8 @@
 #include <rte_ring.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "wire/bytes.hpp"
@@ -55,7 +57,11 @@ std::uint16_t Engine::poll() noexcept {
     for (std::uint16_t i = 0; i < n; ++i) receive(rx[i]);
   }
   if (mesh_ != nullptr) drain_mesh();
-  if (now_ >= tcp_->next_deadline()) tcp_->advance(now_);
+  // Every iteration, not only when a timer is due: the stack's clock is also the time of
+  // application calls (send, shutdown, ...) made between polls. Left behind during a quiet
+  // spell, it armed timers in the past — a FIN after an idle second was resent at once.
+  // An advance with nothing due costs a few nanoseconds.
+  tcp_->advance(now_);
   tcp_->flush();
   if (now_ >= next_arp_expiry_) {
     counters_.arp_held_dropped += arp_.expire(now_);
@@ -134,6 +140,9 @@ void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
           forward(m, owner);
           return;
         }
+      }
+      if (config_.trace) [[unlikely]] {
+        trace_segment("in ", rte_pktmbuf_mtod(m, const std::uint8_t*) + pf_.l3_offset);
       }
       tcp_->input(m, pf_.ip, pf_.tcp, pf_.payload_offset, now_);
       return;
@@ -324,8 +333,24 @@ void Engine::tcp_sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
   for (std::uint16_t i = 0; i < n; ++i) self->route(pkts[i]);
 }
 
+void Engine::trace_segment(const char* dir, const std::uint8_t* ip) const noexcept {
+  const std::size_t ihl = (ip[0] & 0x0f) * 4u;
+  const std::uint8_t* th = ip + ihl;
+  const std::uint8_t f = th[13];
+  const auto total = wire::load_be16(ip + 2);
+  const std::size_t len = total - ihl - (th[12] >> 4) * 4u;
+  std::fprintf(stderr, "%.6f %s %s:%u > %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu\n",
+               std::chrono::duration<double>(now_.time_since_epoch()).count(), dir,
+               wire::Ipv4Addr{wire::load_be32(ip + 12)}.to_string().c_str(), wire::load_be16(th),
+               wire::Ipv4Addr{wire::load_be32(ip + 16)}.to_string().c_str(), wire::load_be16(th + 2),
+               f & 0x02 ? "S" : "", f & 0x01 ? "F" : "", f & 0x04 ? "R" : "", f & 0x08 ? "P" : "",
+               f & 0x10 ? "." : "", wire::load_be32(th + 4), wire::load_be32(th + 8),
+               wire::load_be16(th + 14), len);
+}
+
 void Engine::route(rte_mbuf* d) noexcept {
   const auto* ip = rte_pktmbuf_mtod(d, const std::uint8_t*);
+  if (config_.trace) [[unlikely]] trace_segment("out", ip);
   const wire::Ipv4Addr dst{wire::load_be32(ip + 16)};
   wire::Ipv4Addr hop = dst;
   if (!on_link(dst)) {

@@ -53,6 +53,7 @@ struct EngineConfig {
   std::uint16_t burst = 32;
   tcp::TcpConfig tcp{};
   ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
+  bool trace = false;         ///< debugging: one stderr line per TCP segment in and out
   ShardConfig shard{};
 };
 
@@ -139,6 +140,7 @@ class Engine {
   void frame_and_send(rte_mbuf* datagram, const wire::MacAddr& dst) noexcept;
   void enqueue_tx(rte_mbuf* frame) noexcept;
   void enqueue_tx_now(rte_mbuf* frame) noexcept;
+  void trace_segment(const char* dir, const std::uint8_t* ip) const noexcept;
   void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer) noexcept;
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,

@@ -39,7 +39,13 @@ pair() {  # pair MODE CLIENT_ARGS...
   local side
   for side in client server; do
     local f="$TMP/$side-$mode.json"
-    [ "$(json "$f" transactions)" -gt 0 ] || { cat "$f"; echo "FAIL: $mode $side: no transactions"; exit 1; }
+    if [ "$mode" = hold ]; then  # hold opens connections and keeps them idle: no transactions
+      [ "$side" = server ] || [ "$(json "$f" connections_established)" -gt 0 ] || {
+        cat "$f"; echo "FAIL: hold client: no connections"; exit 1; }
+    else
+      [ "$(json "$f" transactions)" -gt 0 ] || { cat "$f"; echo "FAIL: $mode $side: no transactions"; exit 1; }
+    fi
+    [ "$(json "$f" drops)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: drops"; exit 1; }
     [ "$(json "$f" retransmissions)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: retransmissions"; exit 1; }
     [ "$(json "$f" errors)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: errors"; exit 1; }
   done
@@ -51,3 +57,6 @@ pair rr --connections 16 --size 64 --pipeline 2
 # Full speed: several wraps of the ephemeral port range, so the server's TIME-WAIT
 # records are recycled by new SYNs (RFC 6191) many times over.
 pair crr --connections 16 --size 64
+# Idle connections closed after a quiet spell: their FINs must go out once (a stale
+# stack clock once armed the retransmission timer in the past and resent every FIN).
+pair hold --connections 4 --duration 1.5

@@ -188,3 +188,25 @@ TEST_F(RecoveryTest, RtoDoublesOnEachExpiryAndCollapsesAfterAFreshSample) {
 
 }  // namespace
 }  // namespace sluice::sim
+
+namespace sluice::sim {
+namespace {
+
+// Found by sluice-perf's hold mode: after a second of idleness, a FIN must be accepted at
+// once — not dropped as out of window and repaired by a retransmission.
+TEST_F(RecoveryTest, FinAfterAnIdleSecondIsAcceptedTheFirstTime) {
+  open(SimNetwork::default_config());
+  ASSERT_TRUE(transfer(16));
+  net_->run_until(net_->now() + 1s);
+  const std::uint64_t retrans_before = a_counters().retrans_segs;
+  a_->shutdown();
+  net_->flush();
+  ASSERT_TRUE(net_->run_until([&] { return acceptor_.handlers.back().peer_closed == 1; },
+                              net_->now() + 10s));
+  EXPECT_EQ(a_counters().retrans_segs, retrans_before);
+  EXPECT_EQ(net_->b().counters().dropped(tcp::TcpDrop::OutOfWindow), 0u);
+  EXPECT_EQ(net_->b().counters().dropped(tcp::TcpDrop::PawsRejected), 0u);
+}
+
+}  // namespace
+}  // namespace sluice::sim
