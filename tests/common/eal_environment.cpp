@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -38,7 +40,14 @@ void EalEnvironment::TearDown() {
     rte_mempool_free(g_pool);
     g_pool = nullptr;
   }
+  // EAL leaves its runtime directory (/var/run/dpdk/<prefix>) behind even with
+  // --no-shconf: take ours away, or every test run litters the machine.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  std::error_code ec;
+  if (runtime_dir.find("sluice-test-") != std::string::npos) {
+    std::filesystem::remove_all(runtime_dir, ec);
+  }
 }
 
 rte_mempool* test_pktmbuf_pool() {

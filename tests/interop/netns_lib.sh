@@ -23,6 +23,7 @@ fixture_cleanup() {
   done
   ip netns del "$SLUICE_NS" 2>/dev/null || true
   ip netns del "$LINUX_NS" 2>/dev/null || true
+  rm -rf "/var/run/dpdk/sl$SUFFIX"  # EAL's runtime directory for our --file-prefix
 }
 
 fixture_up() {

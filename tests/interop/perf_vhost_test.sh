@@ -14,7 +14,7 @@ cleanup() {
   local p
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   rm -f "$SOCK"
-  rm -rf "$TMP"
+  rm -rf "$TMP" "/var/run/dpdk/slvs$$" "/var/run/dpdk/slvc$$"  # EAL runtime directories
 }
 trap cleanup EXIT INT TERM
 EAL=(--no-huge -m 1024 --no-pci --no-shconf --no-telemetry --log-level=lib.eal:error)
