@@ -1,0 +1,93 @@
+// ArpCache (RFC 826 resolution for one engine): learning, expiry, packets held while an
+// address resolves and released in order when it does, request rate limit, bounded holds.
+#include "engine/arp_cache.hpp"
+
+#include <gtest/gtest.h>
+#include <rte_mbuf.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "eal_environment.hpp"
+
+namespace sluice::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+const wire::Ipv4Addr kPeer = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
+const wire::MacAddr kMac{{0x02, 0, 0, 0, 0, 0x02}};
+const time::Instant kT0 = time::Instant{} + 1h;
+
+rte_mbuf* packet(std::uint8_t tag) {
+  rte_mbuf* m = rte_pktmbuf_alloc(test::test_pktmbuf_pool());
+  if (m == nullptr) std::abort();  // the test pool has thousands: never in practice
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, 1));
+  if (p == nullptr) std::abort();
+  *p = tag;
+  return m;
+}
+
+TEST(ArpCache, LearnedAddressIsFoundUntilItExpires) {
+  ArpCache arp;
+  EXPECT_FALSE(arp.lookup(kPeer, kT0).has_value());
+  arp.learn(kPeer, kMac, kT0, [](rte_mbuf*, const wire::MacAddr&) { FAIL() << "nothing held"; });
+  ASSERT_TRUE(arp.lookup(kPeer, kT0 + 1s).has_value());
+  EXPECT_EQ(*arp.lookup(kPeer, kT0 + 1s), kMac);
+  EXPECT_EQ(arp.size(), 1u);
+  EXPECT_TRUE(arp.lookup(kPeer, kT0 + ArpCache::kLifetime - 1ms).has_value());
+  EXPECT_FALSE(arp.lookup(kPeer, kT0 + ArpCache::kLifetime).has_value());  // stale
+}
+
+TEST(ArpCache, HeldPacketsAreReleasedInOrderWhenTheAddressResolves) {
+  const unsigned base = rte_mempool_in_use_count(test::test_pktmbuf_pool());
+  ArpCache arp;
+  bool request = false;
+  ASSERT_TRUE(arp.hold(kPeer, packet(1), kT0, request));
+  EXPECT_TRUE(request);  // the first packet asks
+  ASSERT_TRUE(arp.hold(kPeer, packet(2), kT0 + 10ms, request));
+  EXPECT_FALSE(request);  // within a second: no second request
+  ASSERT_TRUE(arp.hold(kPeer, packet(3), kT0 + ArpCache::kRetry, request));
+  EXPECT_TRUE(request);  // a second later: ask again
+  std::vector<std::uint8_t> released;
+  arp.learn(kPeer, kMac, kT0 + 1500ms, [&](rte_mbuf* m, const wire::MacAddr& mac) {
+    EXPECT_EQ(mac, kMac);
+    released.push_back(*rte_pktmbuf_mtod(m, std::uint8_t*));
+    rte_pktmbuf_free(m);
+  });
+  EXPECT_EQ(released, (std::vector<std::uint8_t>{1, 2, 3}));
+  EXPECT_EQ(rte_mempool_in_use_count(test::test_pktmbuf_pool()), base);
+}
+
+TEST(ArpCache, HoldsAreBoundedAndUnresolvedOnesAreDroppedLater) {
+  const unsigned base = rte_mempool_in_use_count(test::test_pktmbuf_pool());
+  ArpCache arp;
+  bool request = false;
+  for (std::size_t i = 0; i < ArpCache::kHeldPerEntry; ++i) {
+    ASSERT_TRUE(arp.hold(kPeer, packet(static_cast<std::uint8_t>(i)), kT0, request));
+  }
+  rte_mbuf* extra = packet(99);
+  EXPECT_FALSE(arp.hold(kPeer, extra, kT0, request));  // the caller frees it (and counts it)
+  rte_pktmbuf_free(extra);
+  EXPECT_EQ(arp.expire(kT0 + 1s), 0u);                                         // still waiting
+  EXPECT_EQ(arp.expire(kT0 + 3 * ArpCache::kRetry), ArpCache::kHeldPerEntry);  // gave up
+  EXPECT_EQ(rte_mempool_in_use_count(test::test_pktmbuf_pool()), base);
+}
+
+TEST(ArpCache, ManyAddressesCoexist) {
+  ArpCache arp;
+  for (std::uint32_t i = 1; i <= 200; ++i) {
+    arp.learn(wire::Ipv4Addr{0xC6120000u + i},
+              wire::MacAddr{{2, 0, 0, 0, 0, static_cast<std::uint8_t>(i)}}, kT0,
+              [](rte_mbuf*, const wire::MacAddr&) {});
+  }
+  EXPECT_EQ(arp.size(), 200u);
+  for (std::uint32_t i = 1; i <= 200; ++i) {
+    auto mac = arp.lookup(wire::Ipv4Addr{0xC6120000u + i}, kT0);
+    ASSERT_TRUE(mac.has_value()) << i;
+    EXPECT_EQ(mac->bytes[5], static_cast<std::uint8_t>(i));
+  }
+}
+
+}  // namespace
+}  // namespace sluice::engine
