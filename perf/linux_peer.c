@@ -321,7 +321,20 @@ static int cevent(Client* cl, int ep, CConn* c) {
   }
 }
 
+// Kernel slab memory in bytes (socket, inode, file and epoll objects all live there).
+static long long slab_bytes(void) {
+  FILE* f = fopen("/proc/meminfo", "r");
+  if (!f) return -1;
+  char line[256];
+  long long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "Slab: %lld kB", &kb) == 1) break;
+  fclose(f);
+  return kb * 1024;
+}
+
 static int run_client(Client* cl, int conns, double duration) {
+  long long slab0 = slab_bytes(), slab1 = slab0;
   int ep = epoll_create1(0);
   CConn* cs = calloc((size_t)conns, sizeof *cs);
   if (!cs) die("calloc");
@@ -341,7 +354,9 @@ static int run_client(Client* cl, int conns, double duration) {
       struct epoll_event e = {.events = cl->mode == kBulk ? EPOLLOUT : EPOLLIN, .data.ptr = &cs[i]};
       epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
     }
+    double mid = start + (end - start) / 2;
     while (!g_stop && now_s() < end) {
+      if (slab1 == slab0 && now_s() >= mid) slab1 = slab_bytes();
       int n = epoll_wait(ep, evs, 256, 50);
       for (int i = 0; i < n && cl->mode == kBulk; ++i) {
         CConn* c = evs[i].data.ptr;
@@ -379,13 +394,18 @@ static int run_client(Client* cl, int conns, double duration) {
   for (int i = 0; i < conns; ++i)
     if (cs[i].fd > 0) close(cs[i].fd);
   static const char* names[] = {"", "bulk", "rr", "crr", "hold"};
+  // hold: the growth of kernel slab memory once all connections are open, over both ends
+  // (client and server sockets share this kernel), so per connection per side.
+  double per_conn = cl->mode == kHold && slab1 > slab0 ? (double)(slab1 - slab0) / (2.0 * conns) : 0;
   printf("{\"role\":\"client\",\"mode\":\"%s\",\"connections\":%d,\"size\":%d,"
          "\"duration_s\":%.3f,\"transactions\":%llu,\"transactions_per_s\":%.1f,"
          "\"connections_established\":%llu,\"connections_per_s\":%.1f,\"bytes_sent\":%llu,"
-         "\"bytes_received\":%llu,\"gbit_per_s\":%.4f,\"mismatches\":%llu,\"errors\":%llu}\n",
+         "\"bytes_received\":%llu,\"gbit_per_s\":%.4f,\"mismatches\":%llu,\"errors\":%llu,"
+         "\"hold\":{\"peak_open\":%llu,\"bytes_per_connection\":%.0f}}\n",
          names[cl->mode], conns, cl->size, el, cl->transactions, (double)cl->transactions / el,
          cl->established, (double)cl->established / el, cl->sent, cl->received,
-         (double)(cl->sent + cl->received) * 8 / el / 1e9, cl->mismatches, cl->errors);
+         (double)(cl->sent + cl->received) * 8 / el / 1e9, cl->mismatches, cl->errors,
+         cl->mode == kHold ? cl->established : 0ULL, per_conn);
   fflush(stdout);
   return cl->mismatches ? 1 : 0;
 }
@@ -421,7 +441,7 @@ int main(int argc, char** argv) {
     } else usage();
   }
   if (size < 1 || size > kMaxSize || conns < 1) usage();
-  struct rlimit rl = {65536, 65536};
+  struct rlimit rl = {262144, 262144};
   setrlimit(RLIMIT_NOFILE, &rl);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
