@@ -46,44 +46,6 @@ Seq ooo_end(const rte_mbuf* m) noexcept {
 
 }  // namespace
 
-ReceiveBuffer::ReceiveBuffer(ReceiveBuffer&& other) noexcept
-    : head_(other.head_),
-      tail_(other.tail_),
-      ooo_head_(other.ooo_head_),
-      ooo_tail_(other.ooo_tail_),
-      readable_(other.readable_),
-      ooo_bytes_(other.ooo_bytes_),
-      ooo_nodes_(other.ooo_nodes_),
-      max_ooo_nodes_(other.max_ooo_nodes_),
-      arrivals_count_(other.arrivals_count_) {
-  std::copy(std::begin(other.arrivals_), std::end(other.arrivals_), std::begin(arrivals_));
-  other.head_ = other.tail_ = other.ooo_head_ = other.ooo_tail_ = nullptr;
-  other.readable_ = other.ooo_bytes_ = 0;
-  other.ooo_nodes_ = 0;
-  other.arrivals_count_ = 0;
-}
-
-ReceiveBuffer& ReceiveBuffer::operator=(ReceiveBuffer&& other) noexcept {
-  if (this != &other) {
-    clear();
-    head_ = other.head_;
-    tail_ = other.tail_;
-    ooo_head_ = other.ooo_head_;
-    ooo_tail_ = other.ooo_tail_;
-    readable_ = other.readable_;
-    ooo_bytes_ = other.ooo_bytes_;
-    ooo_nodes_ = other.ooo_nodes_;
-    max_ooo_nodes_ = other.max_ooo_nodes_;
-    arrivals_count_ = other.arrivals_count_;
-    std::copy(std::begin(other.arrivals_), std::end(other.arrivals_), std::begin(arrivals_));
-    other.head_ = other.tail_ = other.ooo_head_ = other.ooo_tail_ = nullptr;
-    other.readable_ = other.ooo_bytes_ = 0;
-    other.ooo_nodes_ = 0;
-    other.arrivals_count_ = 0;
-  }
-  return *this;
-}
-
 ReceiveBuffer::InsertResult ReceiveBuffer::insert(Seq rcv_nxt, Seq seq, rte_mbuf* payload,
                                                   std::uint32_t window) noexcept {
   InsertResult result;

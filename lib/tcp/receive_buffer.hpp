@@ -44,8 +44,6 @@ class ReceiveBuffer {
 
   ReceiveBuffer(const ReceiveBuffer&) = delete;
   ReceiveBuffer& operator=(const ReceiveBuffer&) = delete;
-  ReceiveBuffer(ReceiveBuffer&& other) noexcept;
-  ReceiveBuffer& operator=(ReceiveBuffer&& other) noexcept;
 
   /// Takes a segment's payload: `payload` (ownership taken; nullptr is a no-op) carries
   /// sequence numbers [seq, seq + payload->pkt_len); its data is exactly the payload

@@ -30,34 +30,6 @@ void free_node(rte_mbuf* m) noexcept {
 
 }  // namespace
 
-SendBuffer::SendBuffer(SendBuffer&& other) noexcept
-    : head_(other.head_),
-      tail_(other.tail_),
-      cursor_(other.cursor_),
-      cursor_start_(other.cursor_start_),
-      size_(other.size_),
-      tail_ours_(other.tail_ours_) {
-  other.head_ = other.tail_ = other.cursor_ = nullptr;
-  other.cursor_start_ = other.size_ = 0;
-  other.tail_ours_ = false;
-}
-
-SendBuffer& SendBuffer::operator=(SendBuffer&& other) noexcept {
-  if (this != &other) {
-    clear();
-    head_ = other.head_;
-    tail_ = other.tail_;
-    cursor_ = other.cursor_;
-    cursor_start_ = other.cursor_start_;
-    size_ = other.size_;
-    tail_ours_ = other.tail_ours_;
-    other.head_ = other.tail_ = other.cursor_ = nullptr;
-    other.cursor_start_ = other.size_ = 0;
-    other.tail_ours_ = false;
-  }
-  return *this;
-}
-
 void SendBuffer::push_node(rte_mbuf* node) noexcept {
   if (tail_ != nullptr) {
     tail_->next = node;

@@ -26,8 +26,6 @@ class SendBuffer {
 
   SendBuffer(const SendBuffer&) = delete;
   SendBuffer& operator=(const SendBuffer&) = delete;
-  SendBuffer(SendBuffer&& other) noexcept;
-  SendBuffer& operator=(SendBuffer&& other) noexcept;
 
   /// Copies `bytes` to the end: first into the tailroom of the last node (only if it is a
   /// direct mbuf of refcount 1 that this buffer allocated), then into fresh mbufs from

@@ -16,45 +16,15 @@
 #include <vector>
 
 #include "eal_environment.hpp"
+#include "mbuf_test_util.hpp"
 
 namespace sluice::tcp {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+using namespace test_util;
 
-/// A seeded generator of 32-bit values (mt19937's result_type is wider on LP64).
-class Rng {
- public:
-  explicit Rng(std::uint32_t seed) : engine_(seed) {}
-  std::uint32_t operator()() { return static_cast<std::uint32_t>(engine_()); }
-
- private:
-  std::mt19937 engine_;
-};
 using wire::SackBlock;
 using wire::Seq;
-
-Bytes random_bytes(Rng& rng, std::size_t n) {
-  Bytes b(n);
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-  return b;
-}
-
-/// The bytes of a chain, after checking that its header fields describe it.
-Bytes chain_bytes(const rte_mbuf* m) {
-  Bytes out;
-  const std::uint32_t pkt_len = m->pkt_len;
-  const std::uint16_t nb_segs = m->nb_segs;
-  std::uint16_t segs = 0;
-  for (; m != nullptr; m = m->next) {
-    const auto* p = static_cast<const std::uint8_t*>(m->buf_addr) + m->data_off;
-    out.insert(out.end(), p, p + m->data_len);
-    ++segs;
-  }
-  EXPECT_EQ(segs, nb_segs);
-  EXPECT_EQ(out.size(), pkt_len);
-  return out;
-}
 
 class ReceiveBufferTest : public ::testing::Test {
  protected:
@@ -385,22 +355,6 @@ TEST_F(ReceiveBufferTest, PaddingBeyondPktLenIsIgnored) {
   r = rb.insert(rcv_nxt_, isn_ + 10, m, 1000);
   EXPECT_EQ(r.advanced, 14u);
   EXPECT_EQ(read_all(rb), Bytes(stream_.begin() + 10, stream_.begin() + 24));
-}
-
-TEST_F(ReceiveBufferTest, MoveTransfersOwnership) {
-  Rng rng(11);
-  stream_ = random_bytes(rng, 1000);
-  ReceiveBuffer rb;
-  deliver(rb, 0, 300);
-  deliver(rb, 500, 700);
-  ReceiveBuffer moved(std::move(rb));
-  EXPECT_EQ(rb.readable(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
-  EXPECT_EQ(moved.readable(), 300u);
-  EXPECT_EQ(moved.ooo_bytes(), 200u);
-  EXPECT_EQ(blocks(moved), std::vector{block(500, 700)});
-  ReceiveBuffer other;
-  other = std::move(moved);
-  EXPECT_EQ(other.ooo_bytes(), 200u);
 }
 
 // Random segments (random sizes, multi-mbuf payloads, duplicates, overlaps, some beyond the
