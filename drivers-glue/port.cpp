@@ -22,8 +22,7 @@ bool pick(bool want, std::uint64_t capa, std::uint64_t flag, std::uint64_t& mask
           std::uint16_t port, const char* driver, const char* name) noexcept {
   if (!want) return false;
   if ((capa & flag) == 0) {
-    std::fprintf(stderr, "sluice: port %u (%s): no %s offload, using software\n", port, driver,
-                 name);
+    std::fprintf(stderr, "sluice: port %u (%s): no %s offload\n", port, driver, name);
     return false;
   }
   mask |= flag;
@@ -76,6 +75,23 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
       pick(want.tso, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_TCP_TSO, tx_off, port_id, drv, "tso");
   got.multi_seg = pick(want.multi_seg, dev.tx_offload_capa, RTE_ETH_TX_OFFLOAD_MULTI_SEGS, tx_off,
                        port_id, drv, "multi-segment tx");
+  got.lro =
+      pick(want.lro, dev.rx_offload_capa, RTE_ETH_RX_OFFLOAD_TCP_LRO, rx_off, port_id, drv, "lro");
+  got.scatter = pick(want.scatter, dev.rx_offload_capa, RTE_ETH_RX_OFFLOAD_SCATTER, rx_off, port_id,
+                     drv, "rx scatter");
+  // TSO rides on TCP checksum offload and multi-segment TX. DPDK 22.11's net_tap cuts TSO
+  // packets in software and refuses any whose segment plus L2-L4 headers exceeds the
+  // (L3) MTU, i.e. every full-sized one: no TSO there.
+  const bool tap = std::strcmp(drv, "net_tap") == 0;
+  if (got.tso && (!(got.tx_tcp_cksum && got.multi_seg) || tap)) {
+    if (tap)
+      std::fprintf(stderr, "sluice: port %u (%s): tso not used (full segments refused)\n", port_id,
+                   drv);
+    tx_off &= ~RTE_ETH_TX_OFFLOAD_TCP_TSO;
+    got.tso = false;
+  }
+  if (got.lro) conf.rxmode.max_lro_pkt_size = dev.max_lro_pkt_size;
+  info.tx_seg_max = dev.tx_desc_lim.nb_seg_max;
   // Never RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE: TCP transmits payload as indirect mbufs
   // attached to the send buffer (refcount > 1, several pools), which that offload forbids.
   conf.rxmode.offloads = rx_off;

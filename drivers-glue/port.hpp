@@ -24,8 +24,10 @@ struct PortOffloads {
   bool rx_tcp_cksum = true;
   bool tx_ipv4_cksum = true;
   bool tx_tcp_cksum = true;
-  bool tso = false;
+  bool tso = true;  ///< TCP segmentation offload (needs tx_tcp_cksum and multi_seg)
   bool multi_seg = true;
+  bool lro = true;      ///< large receive offload: aggregated TCP segments, chained mbufs
+  bool scatter = true;  ///< frames larger than one mbuf arrive chained
 };
 
 struct PortConfig {
@@ -50,7 +52,8 @@ struct PortInfo {
   /// to queue i % queues, so queue = (hash & (reta_size - 1)) % queues. 0 without RSS.
   std::uint16_t reta_size = 0;
   int socket = 0;
-  PortOffloads offloads{};  ///< what is actually enabled
+  PortOffloads offloads{};       ///< what is actually enabled
+  std::uint16_t tx_seg_max = 0;  ///< most mbufs per transmitted packet (0: no limit given)
 };
 
 /// Configures and starts `port_id` with RX buffers from `pool`.

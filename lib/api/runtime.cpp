@@ -26,6 +26,12 @@ extern "C" void on_signal(int sig) {
   g_signal.store(sig, std::memory_order_relaxed);
 }
 
+/// An environment switch turned off: set to "0".
+bool env_off(const char* name) noexcept {
+  const char* v = std::getenv(name);
+  return v != nullptr && v[0] == '0' && v[1] == '\0';
+}
+
 }  // namespace
 
 bool parse_cidr(const std::string& text, wire::Ipv4Addr& addr, std::uint8_t& len) noexcept {
@@ -114,8 +120,9 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
       break;
     }
   }
-  // The engine takes a frame in one mbuf (it drops chained RX, counted): with jumbo frames
-  // the mbufs grow to hold the largest frame, VLAN tag included, and there are fewer.
+  // Jumbo frames: the mbufs grow to hold the largest frame, VLAN tag included (fewer of
+  // them), since not every port can scatter a frame over several. The engine takes TCP in
+  // chained mbufs too (receive offload, scatter); anything else chained is dropped.
   const bool jumbo = common.mtu > 1500;
   const auto room = static_cast<std::uint16_t>(jumbo ? common.mtu + 14 + 4 + 4 : 2048);
   auto pool = glue::create_pktmbuf_pool("sluice_pkts", jumbo ? 16383 : 32767,
@@ -134,6 +141,13 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   const auto engines = static_cast<std::uint16_t>(lcores.size());
   glue::PortConfig pc;
   pc.mtu = common.mtu;
+  // SLUICE_OFFLOADS=0: no port offloads at all (software checksums, MSS-sized packets);
+  // SLUICE_TSO=0: checksums offloaded but no TSO/LRO. For comparisons and debugging.
+  if (env_off("SLUICE_OFFLOADS")) {
+    glue::PortOffloads& o = pc.offloads;
+    o.rx_ipv4_cksum = o.rx_tcp_cksum = o.tx_ipv4_cksum = o.tx_tcp_cksum = o.tso = o.lro = false;
+  }
+  if (env_off("SLUICE_TSO")) pc.offloads.tso = pc.offloads.lro = false;
   pc.queues = engines > 1 && glue::max_queue_pairs(port_) >= engines ? engines : 1;
   auto info = glue::setup_port(port_, pc, pool_);
   if (!info.ok()) return Err{info.error()};
@@ -157,8 +171,14 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   ec.addr = common.addr;
   ec.prefix_len = common.prefix_len;
   ec.gateway = common.gateway;
-  ec.rx_checksum_offload = info->offloads.rx_ipv4_cksum && info->offloads.rx_tcp_cksum;
-  ec.tx_checksum_offload = info->offloads.tx_ipv4_cksum && info->offloads.tx_tcp_cksum;
+  const glue::PortOffloads& off = info->offloads;
+  ec.rx_ip_checksum_offload = off.rx_ipv4_cksum;
+  ec.rx_tcp_checksum_offload = off.rx_tcp_cksum;
+  ec.tx_ip_checksum_offload = off.tx_ipv4_cksum;
+  ec.tx_tcp_checksum_offload = off.tx_tcp_cksum;
+  // The largest IPv4 datagram less its header and the largest TCP header.
+  ec.tso_max = off.tso ? 65535 - 20 - 60 : 0;
+  ec.tx_seg_max = info->tx_seg_max;
   ec.tcp = tcp;
   if (const char* t = std::getenv("SLUICE_TRACE"); t != nullptr && *t != '\0' && *t != '0') {
     ec.trace = true;  // one stderr line per TCP segment: for debugging, never for speed

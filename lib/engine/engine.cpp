@@ -12,10 +12,38 @@
 #include <cstring>
 
 #include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
 
 namespace sluice::engine {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+/// The TCP checksum of a segment spread over a chain of mbufs (lib/wire checks one buffer).
+bool tcp_checksum_ok(const rte_mbuf* m, const wire::ParsedFrame& pf) noexcept {
+  auto remaining = static_cast<std::uint32_t>(pf.ip.payload_len());  // TCP header + data
+  std::uint32_t sum = wire::pseudo_header_sum(pf.ip.src, pf.ip.dst, wire::IpProto::Tcp,
+                                              static_cast<std::uint16_t>(remaining));
+  std::size_t skip = pf.l4_offset;
+  std::size_t at = 0;  // offset into the TCP segment
+  for (; m != nullptr && remaining > 0; m = m->next) {
+    std::size_t len = m->data_len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    const auto* d = rte_pktmbuf_mtod_offset(m, const std::uint8_t*, skip);
+    len = std::min<std::size_t>(len - skip, remaining);
+    skip = 0;
+    sum = wire::checksum_partial_at(std::span<const std::uint8_t>(d, len), at, sum);
+    at += len;
+    remaining -= static_cast<std::uint32_t>(len);
+  }
+  return remaining == 0 && wire::checksum_fold(sum) == 0;
+}
+
+}  // namespace
 
 Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone_pool,
                const time::Clock& clock, const tcp::SipHash::Key& secret)
@@ -23,7 +51,10 @@ Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone
   tcp::StackResources res;
   res.pool = pool;
   res.clone_pool = clone_pool;
-  res.tx_checksum_offload = config.tx_checksum_offload;
+  res.tx_ip_checksum_offload = config.tx_ip_checksum_offload;
+  res.tx_tcp_checksum_offload = config.tx_tcp_checksum_offload;
+  res.tso_max = config.tso_max;
+  res.tx_seg_max = config.tx_seg_max;
   res.link_headroom = wire::EthernetHeader::kSize;
   res.secret = secret;
   tcp_ =
@@ -80,18 +111,26 @@ void Engine::receive(rte_mbuf* m) noexcept {
 }
 
 void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
-  if (m->nb_segs > 1) {
-    ++counters_.multi_segment;
-    rte_pktmbuf_free(m);
-    return;
-  }
   wire::ParseOptions opts;
-  if (config_.rx_checksum_offload) {
-    // Trust the NIC only for what it says it verified and found good.
+  // Trust the port only for what it says it verified: GOOD, or NONE ("the field is not
+  // set, the data is intact": virtio's partial checksums).
+  if (config_.rx_ip_checksum_offload) {
+    const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     opts.verify_ipv4_checksum =
-        (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-    opts.verify_l4_checksum =
-        (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+        f != RTE_MBUF_F_RX_IP_CKSUM_GOOD && f != RTE_MBUF_F_RX_IP_CKSUM_NONE;
+  }
+  if (config_.rx_tcp_checksum_offload) {
+    const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    opts.verify_l4_checksum = f != RTE_MBUF_F_RX_L4_CKSUM_GOOD && f != RTE_MBUF_F_RX_L4_CKSUM_NONE;
+  }
+  const bool chained = m->nb_segs > 1;
+  bool verify_chain = false;
+  if (chained) [[unlikely]] {
+    // A large-receive-offload aggregate or a jumbo frame in several mbufs: the headers
+    // come from the first, the TCP checksum (if still owed) over all of them.
+    opts.packet_len = rte_pktmbuf_pkt_len(m);
+    verify_chain = opts.verify_l4_checksum;
+    opts.verify_l4_checksum = false;
   }
   const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*),
                                             rte_pktmbuf_data_len(m));
@@ -99,6 +138,19 @@ void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
     ++counters_.parse_errors[static_cast<std::size_t>(r.error())];
     rte_pktmbuf_free(m);
     return;
+  }
+  if (chained) [[unlikely]] {
+    if (pf_.kind != wire::FrameKind::Ipv4Tcp) {
+      ++counters_.multi_segment;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (verify_chain && !tcp_checksum_ok(m, pf_)) {
+      ++counters_.parse_errors[static_cast<std::size_t>(wire::ParseError::TcpBadChecksum)];
+      rte_pktmbuf_free(m);
+      return;
+    }
+    ++counters_.rx_chained;
   }
   // af_packet and tap deliver everything on the wire: keep what is addressed to us.
   if (pf_.eth.dst != config_.mac && !pf_.eth.dst.is_broadcast()) {
@@ -342,15 +394,16 @@ void Engine::trace_segment(const char* dir, const std::uint8_t* ip) const noexce
   std::fprintf(stderr, "%.6f %s %s:%u > %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu\n",
                std::chrono::duration<double>(now_.time_since_epoch()).count(), dir,
                wire::Ipv4Addr{wire::load_be32(ip + 12)}.to_string().c_str(), wire::load_be16(th),
-               wire::Ipv4Addr{wire::load_be32(ip + 16)}.to_string().c_str(), wire::load_be16(th + 2),
-               f & 0x02 ? "S" : "", f & 0x01 ? "F" : "", f & 0x04 ? "R" : "", f & 0x08 ? "P" : "",
-               f & 0x10 ? "." : "", wire::load_be32(th + 4), wire::load_be32(th + 8),
-               wire::load_be16(th + 14), len);
+               wire::Ipv4Addr{wire::load_be32(ip + 16)}.to_string().c_str(),
+               wire::load_be16(th + 2), f & 0x02 ? "S" : "", f & 0x01 ? "F" : "",
+               f & 0x04 ? "R" : "", f & 0x08 ? "P" : "", f & 0x10 ? "." : "",
+               wire::load_be32(th + 4), wire::load_be32(th + 8), wire::load_be16(th + 14), len);
 }
 
 void Engine::route(rte_mbuf* d) noexcept {
   const auto* ip = rte_pktmbuf_mtod(d, const std::uint8_t*);
-  if (config_.trace) [[unlikely]] trace_segment("out", ip);
+  if (config_.trace) [[unlikely]]
+    trace_segment("out", ip);
   const wire::Ipv4Addr dst{wire::load_be32(ip + 16)};
   wire::Ipv4Addr hop = dst;
   if (!on_link(dst)) {

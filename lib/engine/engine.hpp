@@ -45,11 +45,20 @@ struct EngineConfig {
   std::uint16_t port = 0;
   std::uint16_t queue = 0;
   wire::MacAddr mac{};
-  wire::Ipv4Addr addr{};             ///< our address on the port
-  std::uint8_t prefix_len = 24;      ///< on-link prefix
-  wire::Ipv4Addr gateway{};          ///< 0.0.0.0: none (only on-link peers reachable)
-  bool rx_checksum_offload = false;  ///< the port verifies IPv4/TCP checksums on RX
-  bool tx_checksum_offload = false;  ///< the port computes them on TX
+  wire::Ipv4Addr addr{};         ///< our address on the port
+  std::uint8_t prefix_len = 24;  ///< on-link prefix
+  wire::Ipv4Addr gateway{};      ///< 0.0.0.0: none (only on-link peers reachable)
+  /// RX checksum offloads: a frame whose flags say GOOD (or NONE: "the field is not set
+  /// but the data is intact", virtio's partial checksums) is not checked again.
+  bool rx_ip_checksum_offload = false;
+  bool rx_tcp_checksum_offload = false;
+  /// TX checksum offloads: the port computes the TCP (IPv4) checksum; else software.
+  bool tx_ip_checksum_offload = false;
+  bool tx_tcp_checksum_offload = false;
+  /// TCP segmentation offload: the largest TCP payload handed to the port in one packet
+  /// (the port cuts it into MSS-sized segments); 0: off.
+  std::uint32_t tso_max = 0;
+  std::uint16_t tx_seg_max = 0;  ///< most mbufs per packet the port takes (0: no limit)
   std::uint16_t burst = 32;
   tcp::TcpConfig tcp{};
   ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
@@ -74,7 +83,8 @@ struct EngineCounters {
   std::uint64_t ip_fragments = 0;   ///< not reassembled: counted and dropped
   std::uint64_t ip_options = 0;     ///< IPv4 options: counted and dropped
   std::uint64_t unsupported = 0;    ///< UDP, IPv6, other protocols and ICMP types
-  std::uint64_t multi_segment = 0;  ///< chained RX mbufs: not handled yet, dropped
+  std::uint64_t rx_chained = 0;     ///< TCP frames in chained mbufs (large receive offload)
+  std::uint64_t multi_segment = 0;  ///< chained frames other than TCP: dropped
   std::uint64_t no_mbuf = 0;
   // Several engines on one port (all zero for a lone engine).
   std::uint64_t steer_misdirected = 0;    ///< TCP frames received here that another engine owns

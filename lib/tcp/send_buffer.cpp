@@ -153,6 +153,19 @@ rte_mbuf* SendBuffer::find(std::uint32_t offset, std::uint32_t& node_start) cons
   return m;
 }
 
+std::uint32_t SendBuffer::bytes_within(std::uint32_t offset, std::uint32_t len,
+                                       std::uint32_t max_nodes) const noexcept {
+  if (len == 0 || len > size_ || offset > size_ - len || max_nodes == 0) return 0;
+  std::uint32_t start = 0;
+  const rte_mbuf* m = find(offset, start);
+  std::uint32_t covered = 0;
+  for (std::uint32_t k = 0; k < max_nodes && m != nullptr && covered < len; ++k) {
+    covered += m->data_len - (k == 0 ? offset - start : 0u);
+    m = m->next;
+  }
+  return std::min(covered, len);
+}
+
 rte_mbuf* SendBuffer::slice(std::uint32_t offset, std::uint32_t len,
                             rte_mempool* clone_pool) noexcept {
   // Out of range is a caller bug; refuse it rather than walk off the queue.

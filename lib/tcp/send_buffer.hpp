@@ -55,6 +55,12 @@ class SendBuffer {
   /// bytes of the stream.
   rte_mbuf* slice(std::uint32_t offset, std::uint32_t len, rte_mempool* clone_pool) noexcept;
 
+  /// How many of the bytes [offset, offset + len) lie in the first `max_nodes` nodes that
+  /// hold them: the most one slice may carry when a packet may have at most that many
+  /// payload segments. Pre: offset + len <= size() (otherwise 0).
+  std::uint32_t bytes_within(std::uint32_t offset, std::uint32_t len,
+                             std::uint32_t max_nodes) const noexcept;
+
   /// Copies bytes [offset, offset + dst.size()) into dst. Pre: offset + dst.size() <= size()
   /// (otherwise nothing is copied).
   void copy_out(std::uint32_t offset, std::span<std::uint8_t> dst) const noexcept;

@@ -595,8 +595,9 @@ void Tcb::process_text(InSegment& seg) noexcept {
   } else {
     // Full-sized: our MSS less the timestamp option the peer puts in every segment.
     const std::uint32_t full = rcv_mss_ - (ts_ok_ ? kTsOptionLen : 0u);
-    unacked_segs_ = static_cast<std::uint8_t>(
-        std::min<std::uint32_t>(unacked_segs_ + (r.advanced >= full ? 2u : 1u), 255u));
+    // A large-receive-offload aggregate counts as the full segments it holds.
+    unacked_segs_ = static_cast<std::uint8_t>(std::min<std::uint32_t>(
+        unacked_segs_ + (r.advanced >= full ? 2u * (r.advanced / full) : 1u), 255u));
     schedule_ack(stack_.now_, unacked_segs_ >= 4);  // two full segments count 2 each
   }
 }
@@ -702,6 +703,9 @@ void Tcb::output(time::Instant now) noexcept {
   if (in_recovery_ && sack_ok_) retransmit_in_recovery(now);
 
   const std::uint32_t emss = effective_mss();
+  // With TSO one packet carries many segments' worth; the port cuts it at emss.
+  const std::uint32_t tso_max = stack_.resources().tso_max;
+  const std::uint32_t max_burst = tso_max > emss ? tso_max - tso_max % emss : emss;
   // RFC 5681 §4.1: restart from the initial window after an idle period of one RTO.
   if (snd_.una == snd_.max && unsent_bytes() > 0 && now - last_tx_ > rtt_.rto() &&
       last_tx_ != time::Instant{}) {
@@ -731,13 +735,18 @@ void Tcb::output(time::Instant now) noexcept {
     const std::uint32_t cwnd = cc()->cwnd();
     const std::uint32_t cwnd_room = cwnd > flight ? cwnd - flight : 0;
     const std::uint32_t room = std::min(usable_window(), cwnd_room);
-    std::uint32_t len = std::min({unsent, emss, gap});
+    std::uint32_t len = std::min({unsent, max_burst, gap});
     if (room < len) {
-      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a partial segment only if it is at
-      // least half the largest window the peer has offered.
-      if (room == 0 || room < snd_.max_wnd / 2) break;
-      len = room;
+      if (room >= emss) {
+        len = room - room % emss;  // TSO: the full segments that fit
+      } else {
+        // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a partial segment only if it is at
+        // least half the largest window the peer has offered.
+        if (room == 0 || room < snd_.max_wnd / 2) break;
+        len = room;
+      }
     }
+    if (len > emss) len = tso_length(len, emss);
     // Nagle (RFC 9293 §3.7.4): a short segment waits while data is unacknowledged,
     // unless it carries the last byte before our FIN.
     const bool last_before_fin = fin_queued_ && len == unsent;
@@ -772,6 +781,19 @@ void Tcb::output(time::Instant now) noexcept {
   if (ack_now_) send_ack(now);
 }
 
+// A TSO packet's length: whole segments, within the port's limit on mbufs per packet.
+std::uint32_t Tcb::tso_length(std::uint32_t len, std::uint32_t emss) const noexcept {
+  const std::uint16_t seg_max = stack_.resources().tx_seg_max;
+  if (seg_max > 1) {
+    len = sndbuf_.bytes_within(static_cast<std::uint32_t>(snd_.nxt - snd_.una), len,
+                               seg_max - 1u);  // one mbuf holds the headers
+  }
+  // A tail shorter than a segment goes in the packet (it is the last segment); otherwise
+  // whole segments only, so the next packet starts on a segment boundary.
+  if (len > emss && len % emss != 0 && len != unsent_bytes()) len -= len % emss;
+  return len;
+}
+
 bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
                             time::Instant now) noexcept {
   OutSegment s;
@@ -787,6 +809,8 @@ bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
   s.options = segment_options(s.flags, now);
   s.data_offset = static_cast<std::uint32_t>(seq - snd_.una);
   s.data_len = len;
+  const std::uint32_t emss = effective_mss();
+  if (len > emss) s.tso_segsz = static_cast<std::uint16_t>(emss);
   if (!stack_.transmit(tuple_, s, &sndbuf_)) return false;
 
   const Seq seg_end = end + (fin ? 1u : 0u);
@@ -797,7 +821,7 @@ bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
     snd_.max = seg_end;
   }
   if (retransmission) {
-    ++stack_.counters_.retrans_segs;
+    stack_.counters_.retrans_segs += (len + emss - 1) / emss;
   } else if (!rtt_timing_ && !ts_ok_) {
     rtt_timing_ = true;  // time this segment (RFC 6298 §3: one at a time, never a retransmission)
     rtt_seq_ = seq;

@@ -164,6 +164,7 @@ class Tcb {
   [[nodiscard]] std::uint32_t receive_window() const noexcept;
   [[nodiscard]] std::uint16_t window_field() noexcept;
   [[nodiscard]] std::uint32_t effective_mss() const noexcept;
+  [[nodiscard]] std::uint32_t tso_length(std::uint32_t len, std::uint32_t emss) const noexcept;
   [[nodiscard]] std::uint32_t usable_window() const noexcept;
   [[nodiscard]] wire::TcpOptions segment_options(std::uint8_t flags,
                                                  time::Instant now) const noexcept;

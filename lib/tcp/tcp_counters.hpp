@@ -77,7 +77,8 @@ struct TcpCounters {
   std::uint64_t time_wait_expired = 0;
   // segments
   std::uint64_t segs_in = 0;
-  std::uint64_t segs_out = 0;
+  std::uint64_t segs_out = 0;   ///< segments on the wire (a TSO packet counts as its parts)
+  std::uint64_t tso_sends = 0;  ///< packets handed to the port for segmentation (TSO)
   std::uint64_t bytes_in = 0;   ///< payload delivered in order
   std::uint64_t bytes_out = 0;  ///< payload sent, first transmissions only
   std::uint64_t retrans_segs = 0;

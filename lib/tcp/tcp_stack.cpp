@@ -367,14 +367,26 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
   th.emit(std::span<std::uint8_t>(p + 20, tcp_len));
 
   const std::uint32_t l4_len = tcp_len + s.data_len;
-  std::uint32_t sum =
-      wire::pseudo_header_sum(t.local_ip, t.remote_ip, 6, static_cast<std::uint16_t>(l4_len));
+  const bool tso = s.tso_segsz != 0 && s.data_len > s.tso_segsz;
   std::uint16_t csum;
-  if (res_.tx_checksum_offload) {
-    // The NIC finishes the sum; it expects the pseudo-header sum, folded, not inverted.
-    csum = static_cast<std::uint16_t>(~wire::checksum_fold(sum));
+  if (tso) {
+    // DPDK's TSO contract: the pseudo-header sum without the length (each segment has
+    // its own), folded, not inverted; the port finishes every segment's checksums.
+    csum = static_cast<std::uint16_t>(~wire::checksum_fold(
+        wire::pseudo_header_sum(t.local_ip, t.remote_ip, wire::IpProto::Tcp, 0)));
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM;
+    m->tso_segsz = s.tso_segsz;
+    counters_.segs_out += (s.data_len + s.tso_segsz - 1) / s.tso_segsz;
+    ++counters_.tso_sends;
+  } else if (res_.tx_tcp_checksum_offload) {
+    // The port finishes the sum; it expects the pseudo-header sum, folded, not inverted.
+    csum = static_cast<std::uint16_t>(~wire::checksum_fold(wire::pseudo_header_sum(
+        t.local_ip, t.remote_ip, wire::IpProto::Tcp, static_cast<std::uint16_t>(l4_len))));
     m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+    ++counters_.segs_out;
   } else {
+    std::uint32_t sum = wire::pseudo_header_sum(t.local_ip, t.remote_ip, wire::IpProto::Tcp,
+                                                static_cast<std::uint16_t>(l4_len));
     sum = wire::checksum_partial(std::span<const std::uint8_t>(p + 20, head_len - 20), sum);
     std::size_t offset = head_len - 20;
     for (const rte_mbuf* seg = m->next; seg != nullptr; seg = seg->next) {
@@ -383,15 +395,19 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
       offset += seg->data_len;
     }
     csum = wire::checksum_fold(sum);
+    ++counters_.segs_out;
   }
   p[20 + 16] = static_cast<std::uint8_t>(csum >> 8);
   p[20 + 17] = static_cast<std::uint8_t>(csum);
+  if (res_.tx_ip_checksum_offload) {
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;  // the port writes it
+    p[10] = p[11] = 0;
+  }
   m->l2_len = static_cast<std::uint8_t>(res_.link_headroom & 0x7f);
   m->l3_len = 20;
   m->l4_len = static_cast<std::uint8_t>(tcp_len);
   m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
 
-  ++counters_.segs_out;
   tx_[tx_count_++] = m;
   if (tx_count_ == kTxBatch) flush();
   return true;

@@ -46,8 +46,15 @@ struct TxSink {
 struct StackResources {
   rte_mempool* pool = nullptr;        ///< header mbufs and copied payload (data room ≥ 2 KB)
   rte_mempool* clone_pool = nullptr;  ///< indirect mbufs referencing send buffers
-  /// The port computes IPv4 and TCP checksums (RTE_MBUF_F_TX_*_CKSUM); else software.
-  bool tx_checksum_offload = false;
+  /// The port computes the TCP / IPv4 header checksum (RTE_MBUF_F_TX_*_CKSUM); else software.
+  bool tx_tcp_checksum_offload = false;
+  bool tx_ip_checksum_offload = false;
+  /// TCP segmentation offload: the most payload one packet may carry, which the port cuts
+  /// into segments of the connection's MSS (RTE_MBUF_F_TX_TCP_SEG); 0: off, no packet
+  /// carries more than the MSS.
+  std::uint32_t tso_max = 0;
+  /// The most mbufs one packet may be made of (the port's limit); 0: no limit.
+  std::uint16_t tx_seg_max = 0;
   /// Bytes left free before the IPv4 header for the engine's link header.
   std::uint16_t link_headroom = 14;
   SipHash::Key secret{};  ///< ISN and cookie key (RFC 6528 §3): IsnGenerator::random_secret()
@@ -62,6 +69,8 @@ struct OutSegment {
   wire::TcpOptions options{};
   std::uint32_t data_offset = 0;  ///< into the send buffer
   std::uint32_t data_len = 0;
+  /// data_len > tso_segsz (> 0): one TSO packet, cut by the port into tso_segsz pieces.
+  std::uint16_t tso_segsz = 0;
 };
 
 class TcpStack {
@@ -101,6 +110,7 @@ class TcpStack {
 
   // ---------------------------------------------------------------- observation
   [[nodiscard]] const TcpConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const StackResources& resources() const noexcept { return res_; }
   [[nodiscard]] const TcpCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] TcpCounters& counters() noexcept { return counters_; }
   [[nodiscard]] time::Instant now() const noexcept { return now_; }

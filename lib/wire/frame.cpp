@@ -1,6 +1,7 @@
 // parse_frame and the frame builders; see frame.hpp.
 #include "wire/frame.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "wire/bytes.hpp"
@@ -51,17 +52,33 @@ Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, P
     default: return Err{ParseError::UnsupportedEtherType};
   }
 
-  auto ip = Ipv4Header::parse(l3_bytes, opts.verify_ipv4_checksum);
+  const bool split = opts.packet_len > frame.size();
+  auto ip =
+      Ipv4Header::parse(l3_bytes, opts.verify_ipv4_checksum, split ? opts.packet_len - l3 : 0);
   if (!ip) return Err{ip.error()};
   f.ip = *ip;
   const std::size_t l4 = l3 + f.ip.header_len;
   f.l4_offset = u16(l4);
-  // The datagram ends at total_len; anything after is Ethernet padding (RFC 894).
-  const auto l4_bytes = l3_bytes.subspan(f.ip.header_len, f.ip.payload_len());
   f.kind = FrameKind::Ipv4Other;
   f.payload_offset = f.l4_offset;
-  f.payload_len = u16(l4_bytes.size());
+  f.payload_len = u16(f.ip.payload_len());
   if (f.ip.is_fragment()) return {};
+  if (split) {
+    if (f.ip.protocol != IpProto::Tcp) return {};
+    // The headers from the first part; the payload length from the IPv4 header.
+    const auto head = l3_bytes.subspan(f.ip.header_len);
+    if (auto r = TcpHeader::parse_into(
+            head.first(std::min(head.size(), std::size_t{f.payload_len})), f.tcp);
+        !r) {
+      return Err{r.error()};
+    }
+    f.kind = FrameKind::Ipv4Tcp;
+    f.payload_offset = u16(l4 + f.tcp.header_len);
+    f.payload_len = static_cast<std::uint16_t>(f.payload_len - f.tcp.header_len);
+    return {};
+  }
+  // The datagram ends at total_len; anything after is Ethernet padding (RFC 894).
+  const auto l4_bytes = l3_bytes.subspan(f.ip.header_len, f.ip.payload_len());
 
   switch (f.ip.protocol) {
     case IpProto::Tcp: {

@@ -25,6 +25,12 @@ namespace sluice::wire {
 struct ParseOptions {
   bool verify_ipv4_checksum = true;  ///< false when the NIC verified it (RX offload)
   bool verify_l4_checksum = true;    ///< TCP and ICMP
+  /// The whole packet's length when `frame` is only its first part (a chained mbuf, e.g.
+  /// a large receive-offload aggregate); 0: `frame` is all of it. A split packet is
+  /// parsed up to its TCP header, which must lie in `frame` (else TcpHeaderTruncated);
+  /// its TCP checksum is left to the caller, who holds the rest of it. Anything but TCP
+  /// is reported as Ipv4Other.
+  std::size_t packet_len = 0;
 };
 
 enum class FrameKind : std::uint8_t { Arp, Ipv4Tcp, Ipv4Icmp, Ipv4Udp, Ipv4Other, Ipv6 };

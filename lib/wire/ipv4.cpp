@@ -7,7 +7,8 @@
 namespace sluice::wire {
 
 Result<Ipv4Header, ParseError> Ipv4Header::parse(std::span<const std::uint8_t> l3,
-                                                 bool verify_checksum) noexcept {
+                                                 bool verify_checksum,
+                                                 std::size_t datagram_room) noexcept {
   if (l3.size() < kMinSize) return Err{ParseError::Ipv4TooShort};
   const std::uint8_t* p = l3.data();
   if ((p[0] >> 4) != 4) return Err{ParseError::Ipv4BadVersion};
@@ -19,7 +20,8 @@ Result<Ipv4Header, ParseError> Ipv4Header::parse(std::span<const std::uint8_t> l
   h.tos = p[1];
   h.total_len = load_be16(p + 2);
   if (h.total_len < hlen) return Err{ParseError::Ipv4TotalLengthTooShort};
-  if (h.total_len > l3.size()) return Err{ParseError::Ipv4TotalLengthBeyondFrame};
+  if (h.total_len > (datagram_room != 0 ? datagram_room : l3.size()))
+    return Err{ParseError::Ipv4TotalLengthBeyondFrame};
   if (verify_checksum && checksum_fold(checksum_partial(l3.first(hlen))) != 0) {
     return Err{ParseError::Ipv4BadChecksum};
   }

@@ -42,8 +42,11 @@ struct Ipv4Header {
   std::uint8_t header_len = kMinSize;  ///< bytes, 20..60 (IHL*4)
 
   /// Parses the header at the start of l3 (everything after the Ethernet header).
+  /// `datagram_room`: the bytes the datagram may occupy when l3 is only the first part of
+  /// it (the first segment of a chained mbuf); 0 means l3.size().
   static Result<Ipv4Header, ParseError> parse(std::span<const std::uint8_t> l3,
-                                              bool verify_checksum = true) noexcept;
+                                              bool verify_checksum = true,
+                                              std::size_t datagram_room = 0) noexcept;
 
   /// Part of a fragmented datagram: MF set or a non-zero offset (RFC 791 §2.3).
   [[nodiscard]] bool is_fragment() const noexcept { return mf || frag_offset != 0; }

@@ -7,6 +7,8 @@
 
 #include "eal_environment.hpp"
 #include "sim_frames.hpp"
+#include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
 
 namespace sluice::sim {
 
@@ -64,7 +66,7 @@ tcp::TcpConfig PacketHarness::default_config() {
   return c;
 }
 
-PacketHarness::PacketHarness(const tcp::TcpConfig& config)
+PacketHarness::PacketHarness(const tcp::TcpConfig& config, std::uint32_t tso_max)
     : clock_(time::Instant{} + std::chrono::hours(1)),
       pool_(test::test_pktmbuf_pool()),
       clone_pool_(sim_clone_pool()),
@@ -73,6 +75,7 @@ PacketHarness::PacketHarness(const tcp::TcpConfig& config)
   tcp::StackResources res;
   res.pool = pool_;
   res.clone_pool = clone_pool_;
+  res.tso_max = tso_max;
   for (std::size_t i = 0; i < res.secret.size(); ++i)
     res.secret[i] = static_cast<std::uint8_t>(i * 7 + 1);
   stack_ = std::make_unique<tcp::TcpStack>(config, res, tcp::TxSink{&PacketHarness::sink, this},
@@ -92,8 +95,20 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
     rte_mbuf* m = pkts[i];
     // Linearise behind a made-up Ethernet header and let lib/wire check everything,
     // checksums included.
-    const std::vector<std::uint8_t> frame = linearize_datagram(m);
+    std::vector<std::uint8_t> frame = linearize_datagram(m);
     EXPECT_EQ(frame.size() - 14, rte_pktmbuf_pkt_len(m)) << "pkt_len disagrees with the chain";
+    std::uint16_t tso_segsz = 0;
+    if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0) {
+      // The port would finish the checksums; DPDK wants the length-less pseudo-header sum.
+      tso_segsz = m->tso_segsz;
+      const wire::Ipv4Addr src{wire::load_be32(&frame[14 + 12])};
+      const wire::Ipv4Addr dst{wire::load_be32(&frame[14 + 16])};
+      EXPECT_EQ(wire::load_be16(&frame[14 + 20 + 16]),
+                wire::checksum_reduce(wire::pseudo_header_sum(src, dst, 6, 0)))
+          << "a TSO packet's checksum field is not the length-less pseudo-header sum";
+      EXPECT_EQ(m->l4_len, (frame[14 + 20 + 12] >> 4) * 4) << "l4_len";
+      complete_tcp_checksum(frame);
+    }
     rte_pktmbuf_free(m);
     auto r = wire::parse_frame(frame);
     if (!r.ok()) {
@@ -104,7 +119,7 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
       ADD_FAILURE() << "the stack sent a non-TCP datagram";
       continue;
     }
-    Captured c{r->ip, r->tcp, {}, self->clock_.now()};
+    Captured c{r->ip, r->tcp, {}, self->clock_.now(), tso_segsz};
     c.payload.assign(frame.begin() + r->payload_offset,
                      frame.begin() + r->payload_offset + r->payload_len);
     self->tx_.push_back(std::move(c));
@@ -153,14 +168,14 @@ void PacketHarness::send(const PeerSegment& s) {
 }
 
 void PacketHarness::send_frame(const std::vector<std::uint8_t>& frame) {
-  rte_mbuf* m = mbuf_from_frame(pool_, frame);
-  ASSERT_NE(m, nullptr);
-  wire::ParsedFrame pf;
   auto r = wire::parse_frame(frame);
-  if (!r.ok() || r->kind != wire::FrameKind::Ipv4Tcp) {
-    rte_pktmbuf_free(m);  // the engine would count and drop it; TCP never sees it
-    return;
-  }
+  if (!r.ok() || r->kind != wire::FrameKind::Ipv4Tcp) return;  // the engine drops it
+  // Larger than one mbuf: a chain, headers first, as receive offload delivers it.
+  const bool big =
+      frame.size() > std::size_t{rte_pktmbuf_data_room_size(pool_)} - RTE_PKTMBUF_HEADROOM;
+  rte_mbuf* m =
+      big ? mbuf_chain_from_frame(pool_, frame, r->payload_offset) : mbuf_from_frame(pool_, frame);
+  ASSERT_NE(m, nullptr);
   stack_->input(m, r->ip, r->tcp, r->payload_offset, clock_.now());
   collect();
 }

@@ -56,6 +56,7 @@ struct Captured {
   wire::TcpHeader tcp;
   std::vector<std::uint8_t> payload;
   time::Instant at;
+  std::uint16_t tso_segsz = 0;  ///< a TSO packet: the segment size the port cuts it at
   [[nodiscard]] bool has(std::uint8_t f) const { return tcp.has(f); }
   [[nodiscard]] Seq seq() const { return tcp.seq; }
   [[nodiscard]] Seq ack() const { return tcp.ack; }
@@ -102,7 +103,9 @@ class AcceptAll : public tcp::ListenHandler {
 
 class PacketHarness {
  public:
-  explicit PacketHarness(const tcp::TcpConfig& config = default_config());
+  /// tso_max > 0: the stack may hand over TSO packets that large (StackResources).
+  explicit PacketHarness(const tcp::TcpConfig& config = default_config(),
+                         std::uint32_t tso_max = 0);
   ~PacketHarness();
   PacketHarness(const PacketHarness&) = delete;
   PacketHarness& operator=(const PacketHarness&) = delete;

@@ -144,6 +144,13 @@ Scenario make_scenario(std::uint64_t seed) {
   s.first_closer = d.chance(0.5) ? Side::A : Side::B;
   const std::size_t second = s.bytes[idx(other(s.first_closer))];
   s.hold_at = second == 0 ? 0 : d.range(0, second);
+  // Segmentation offload at either end: packets up to 64 KB that the "NIC" cuts, or that
+  // arrive whole (large receive offload at the other end).
+  const std::uint32_t tso_sizes[] = {0, 0, 8192, 65535 - 20 - 60};
+  s.net.tso_a = d.pick(tso_sizes);
+  s.net.tso_b = d.pick(tso_sizes);
+  s.net.a_to_b.lro = d.chance(0.5);
+  s.net.b_to_a.lro = d.chance(0.5);
   return s;
 }
 
@@ -154,7 +161,7 @@ std::string describe(const LinkParams& p) {
                              : std::to_string(p.bandwidth_bps / 1000) + "kbit/s")
     << " queue " << p.queue_limit_bytes << " loss " << p.loss << " dup " << p.duplicate
     << " reorder " << p.reorder << "/" << p.reorder_delay.count() / 1000 << "us corrupt "
-    << p.corrupt;
+    << p.corrupt << (p.lro ? " lro" : "");
   return o.str();
 }
 
@@ -490,10 +497,10 @@ SeedResult run_seed(std::uint64_t seed) {
       o << "seed " << seed << " FAILED (rerun: SLUICE_SIM_SEED=" << seed << ")\n";
       for (const auto& p : problems) o << "  " << p << "\n";
       o << "  A->B " << describe(sc.net.a_to_b) << "\n  B->A " << describe(sc.net.b_to_a)
-        << "\n  A: " << describe(sc.net.config_a) << ", sends " << sc.bytes[0]
-        << "\n  B: " << describe(sc.net.config_b) << ", sends " << sc.bytes[1]
-        << "\n  first closer " << name(sc.first_closer) << ", the other holds back after "
-        << sc.hold_at << " bytes\n";
+        << "\n  A: " << describe(sc.net.config_a) << " tso " << sc.net.tso_a << ", sends "
+        << sc.bytes[0] << "\n  B: " << describe(sc.net.config_b) << " tso " << sc.net.tso_b
+        << ", sends " << sc.bytes[1] << "\n  first closer " << name(sc.first_closer)
+        << ", the other holds back after " << sc.hold_at << " bytes\n";
       for (Side s : {Side::A, Side::B}) {
         const tcp::TcpCounters& ctr = net.stack(s).counters();
         o << "  " << name(s) << " counters: rto " << ctr.rto_expired << " fast_rtx "

@@ -9,6 +9,8 @@
 
 #include "eal_environment.hpp"
 #include "sim_frames.hpp"
+#include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
 
 #ifndef SLUICE_SIM_BUILD_DIR
 #define SLUICE_SIM_BUILD_DIR "."
@@ -66,6 +68,7 @@ SimNetwork::SimNetwork(const Options& options)
     tcp::StackResources res;
     res.pool = pool_;
     res.clone_pool = clone_pool_;
+    res.tso_max = s == Side::A ? options.tso_a : options.tso_b;
     for (auto& byte : res.secret) byte = static_cast<std::uint8_t>(rng_());  // ISNs vary by seed
     stacks_[idx(s)] = std::make_unique<tcp::TcpStack>(
         s == Side::A ? options.config_a : options.config_b, res,
@@ -106,16 +109,66 @@ void SimNetwork::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
 }
 
 void SimNetwork::transmit(Side from, rte_mbuf* m) {
-  const Dir d = dir_from(from);
-  Link& link = links_[idx(d)];
-  const time::Instant now = clock_.now();
+  Link& link = links_[idx(dir_from(from))];
   std::vector<std::uint8_t> frame = linearize_datagram(m, mac_of(from), mac_of(other(from)));
   const std::uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
-  rte_pktmbuf_free(m);
   if (frame.size() != kSimEthHeaderLen + pkt_len) {
     error("stack " + std::string(name(from)) +
           " sent a chain whose pkt_len disagrees with its segments");
   }
+  if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) == 0) {
+    rte_pktmbuf_free(m);
+    transmit_frame(from, std::move(frame));
+    return;
+  }
+  // What the NIC would do with a TSO packet: cut it (or, seen from a receiver with large
+  // receive offload, deliver it whole).
+  ++link.stats.tso_packets;
+  const bool ok = tso_contract_ok(from, m, frame);
+  const std::uint16_t mss = m->tso_segsz;
+  rte_pktmbuf_free(m);
+  if (!ok) return;
+  if (link.params.lro) {
+    complete_tcp_checksum(frame);
+    transmit_frame(from, std::move(frame));
+  } else {
+    for (auto& piece : segment_tso(frame, mss)) transmit_frame(from, std::move(piece));
+  }
+}
+
+bool SimNetwork::tso_contract_ok(Side from, const rte_mbuf* m, std::span<const std::uint8_t> f) {
+  const std::string who = "stack " + std::string(name(from)) + " sent a TSO packet ";
+  const std::size_t ip = kSimEthHeaderLen;
+  if (f.size() < ip + 40) {
+    error(who + "too short for its headers");
+    return false;
+  }
+  const std::size_t ip_hlen = (f[ip] & 0x0f) * 4u;
+  const std::size_t tcp_hlen = (f[ip + ip_hlen + 12] >> 4) * 4u;
+  const std::size_t payload = f.size() - ip - ip_hlen - tcp_hlen;
+  if (m->l3_len != ip_hlen || m->l4_len != tcp_hlen) {
+    error(who + "whose l3_len/l4_len disagree with its headers");
+    return false;
+  }
+  if ((m->ol_flags & RTE_MBUF_F_TX_IPV4) == 0 || m->tso_segsz == 0 || payload <= m->tso_segsz) {
+    error(who + "without TX_IPV4, or with a segment size of 0 or not below its payload");
+    return false;
+  }
+  // DPDK: the TCP checksum field holds the pseudo-header sum without the length.
+  const wire::Ipv4Addr src{wire::load_be32(&f[ip + 12])};
+  const wire::Ipv4Addr dst{wire::load_be32(&f[ip + 16])};
+  const std::uint16_t want = wire::checksum_reduce(wire::pseudo_header_sum(src, dst, 6, 0));
+  if (wire::load_be16(&f[ip + ip_hlen + 16]) != want) {
+    error(who + "whose checksum field is not the length-less pseudo-header sum");
+    return false;
+  }
+  return true;
+}
+
+void SimNetwork::transmit_frame(Side from, std::vector<std::uint8_t> frame) {
+  const Dir d = dir_from(from);
+  Link& link = links_[idx(d)];
+  const time::Instant now = clock_.now();
   wire::ParsedFrame pf;
   const auto r = wire::parse_frame_into(frame, pf);
   if (!r.ok() || pf.kind != wire::FrameKind::Ipv4Tcp) {
@@ -226,7 +279,11 @@ void SimNetwork::deliver(Event& e) {
     error("a corrupted frame passed lib/wire's checksum checks");
     return;
   }
-  rte_mbuf* m = mbuf_from_frame(pool_, e.frame);
+  // A frame larger than one mbuf arrives as a chain, headers first (receive offload).
+  const bool big =
+      e.frame.size() > std::size_t{rte_pktmbuf_data_room_size(pool_)} - RTE_PKTMBUF_HEADROOM;
+  rte_mbuf* m = big ? mbuf_chain_from_frame(pool_, e.frame, pf.payload_offset)
+                    : mbuf_from_frame(pool_, e.frame);
   if (m == nullptr) {
     ++link.stats.rx_no_mbuf;  // a NIC with no receive buffer drops the frame
     return;

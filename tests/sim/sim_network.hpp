@@ -75,6 +75,9 @@ struct LinkParams {
   double reorder = 0;                  ///< fraction of frames held back by an extra delay...
   time::Duration reorder_delay = 0ns;  ///< ...uniform in (0, reorder_delay]
   double corrupt = 0;                  ///< one byte of the IPv4 datagram flipped
+  /// TSO packets arrive whole, as a receiver's large receive offload aggregates them
+  /// (in a chain of mbufs); otherwise the sender's "NIC" cuts them into segments.
+  bool lro = false;
 };
 
 /// What the link did, per direction.
@@ -91,6 +94,7 @@ struct LinkStats {
   std::uint64_t corrupt_dropped =
       0;                         ///< corrupted frames lib/wire refused (must = corrupted delivered)
   std::uint64_t rx_no_mbuf = 0;  ///< delivery failed: the mbuf pool was empty
+  std::uint64_t tso_packets = 0;  ///< TSO packets the stack handed over (before cutting)
 };
 
 /// A frame on the link, parsed by lib/wire (checksums verified) when the stack sent it.
@@ -113,6 +117,9 @@ class SimNetwork {
     tcp::TcpConfig config_b = default_config();
     LinkParams a_to_b{};
     LinkParams b_to_a{};
+    /// TCP segmentation offload at each end (StackResources::tso_max); 0: off.
+    std::uint32_t tso_a = 0;
+    std::uint32_t tso_b = 0;
   };
   /// TcpConfig defaults for simulations: MSL 31 s (TIME-WAIT outlasts the 60 s RTO cap),
   /// more SYN retries so that 20 % loss does not fail a connect.
@@ -216,6 +223,9 @@ class SimNetwork {
 
   static void sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept;
   void transmit(Side from, rte_mbuf* m);
+  void transmit_frame(Side from, std::vector<std::uint8_t> frame);
+  /// Checks a TSO packet against DPDK's contract; false (an error recorded) if it breaks it.
+  bool tso_contract_ok(Side from, const rte_mbuf* m, std::span<const std::uint8_t> frame);
   void schedule_frame(Side to, time::Instant at, std::vector<std::uint8_t> frame, bool corrupted);
   void deliver(Event& e);
   void after_event();

@@ -433,3 +433,55 @@ TEST(ParseFrame, ArpPaddingIsReportedAsPayload) {
 
 }  // namespace
 }  // namespace sluice::wire
+
+// ---- a packet whose first part alone is parsed (chained mbufs: receive offload, scatter)
+
+namespace sluice::wire {
+namespace {
+
+TEST(ParseSplit, TcpHeadersFromTheFirstPartAndTheLengthFromIpv4) {
+  const Bytes f = test::to_vec(test::kTcpData);
+  const auto whole = parse_frame(f);
+  ASSERT_TRUE(whole.ok());
+  ASSERT_GT(whole->payload_len, 1u);
+  // Only the headers and one payload byte in the first part.
+  const std::span<const std::uint8_t> head(f.data(), whole->payload_offset + 1u);
+  const auto split = parse_frame(head, {.verify_l4_checksum = false, .packet_len = f.size()});
+  ASSERT_TRUE(split.ok()) << to_string(split.error());
+  EXPECT_EQ(split->kind, FrameKind::Ipv4Tcp);
+  EXPECT_EQ(split->payload_offset, whole->payload_offset);
+  EXPECT_EQ(split->payload_len, whole->payload_len);
+  EXPECT_EQ(split->tcp.seq, whole->tcp.seq);
+  EXPECT_EQ(split->tcp.options.timestamps.has_value(), whole->tcp.options.timestamps.has_value());
+}
+
+TEST(ParseSplit, ATcpHeaderCutByThePartIsRefused) {
+  const Bytes f = test::to_vec(test::kTcpData);
+  const auto whole = parse_frame(f);
+  ASSERT_TRUE(whole.ok());
+  const std::span<const std::uint8_t> head(f.data(), whole->payload_offset - 1u);
+  const auto split = parse_frame(head, {.verify_l4_checksum = false, .packet_len = f.size()});
+  ASSERT_FALSE(split.ok());
+  EXPECT_TRUE(split.error() == ParseError::TcpHeaderTruncated ||
+              split.error() == ParseError::TcpTooShort)
+      << to_string(split.error());
+}
+
+TEST(ParseSplit, TheIpv4LengthMustFitThePacket) {
+  const Bytes f = test::to_vec(test::kTcpData);
+  const std::span<const std::uint8_t> head(f.data(), 60);
+  const auto split = parse_frame(head, {.verify_l4_checksum = false, .packet_len = f.size() - 1});
+  ASSERT_FALSE(split.ok());
+  EXPECT_EQ(split.error(), ParseError::Ipv4TotalLengthBeyondFrame);
+}
+
+TEST(ParseSplit, OtherProtocolsAreReportedAsIpv4Other) {
+  const Bytes f = test::to_vec(test::kIcmpEcho);
+  const std::span<const std::uint8_t> head(f.data(), 14 + 20 + 8);
+  const auto split = parse_frame(head, {.packet_len = f.size()});
+  ASSERT_TRUE(split.ok());
+  EXPECT_EQ(split->kind, FrameKind::Ipv4Other);
+}
+
+}  // namespace
+}  // namespace sluice::wire
