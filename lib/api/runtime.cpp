@@ -88,6 +88,9 @@ std::unique_ptr<Runtime> Runtime::start(int argc, char** argv, const char* prog)
   rt->argv_[0] = const_cast<char*>(prog);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A closed pipe or socket is an error to report, not a reason to die: virtio-user
+  // writes to its vhost-user socket when the port closes, after the peer may have gone.
+  std::signal(SIGPIPE, SIG_IGN);
   return rt;
 }
 
@@ -319,14 +322,14 @@ void Runtime::print_engine(std::uint16_t index) const {
   std::fprintf(
       stderr,
       "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
-      "retrans %lu (rto %lu fast %lu tlp %lu) | rst in %lu out %lu | arp req %lu/%lu | mbufs %u "
-      "clones %u%s\n",
+      "retrans %lu (rto %lu fast %lu tlp %lu) | rst in %lu out %lu | arp req %lu/%lu | tso %lu "
+      "chained-rx %lu | mbufs %u clones %u%s\n",
       prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
       eng.tcp().time_wait_count(), u(t.established), u(t.active_opens), u(t.passive_opens),
       u(t.segs_in), u(t.segs_out), u(t.retrans_segs), u(t.rto_expired), u(t.fast_retransmits),
       u(t.tail_loss_probes), u(t.rsts_in), u(t.rsts_out), u(e.arp_requests_in),
-      u(e.arp_requests_out), rte_mempool_in_use_count(pool_), rte_mempool_in_use_count(clone_pool_),
-      steer);
+      u(e.arp_requests_out), u(t.tso_sends), u(e.rx_chained), rte_mempool_in_use_count(pool_),
+      rte_mempool_in_use_count(clone_pool_), steer);
 }
 
 void Runtime::print_counters() const {
