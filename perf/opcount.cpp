@@ -151,7 +151,7 @@ Frame to_frame(rte_mempool* pool, const rte_mbuf* m) noexcept {
 /// One line for a frame (Ethernet header first): direction, flags, seq, ack, payload.
 void trace_frame(const char* dir, Frame f, std::uint32_t payload) {
   const auto* p = rte_pktmbuf_mtod(f, const std::uint8_t*) + 14;
-  const std::uint8_t* th = p + (p[0] & 0x0fu) * 4u;
+  const std::uint8_t* th = p + std::size_t{p[0] & 0x0fu} * 4;
   const auto be32 = [](const std::uint8_t* b) {
     return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
            b[3];
@@ -318,10 +318,7 @@ class Bench {
                                               clock_.now());
     server_tx_.reserve(4096);
     to_client_.reserve(4096);
-    if (!server_->listen(kServerIp, kServerPort, 1024, &server_app_).ok()) {
-      std::fprintf(stderr, "sluice-opcount: listen failed\n");
-      std::exit(2);
-    }
+    listening_ = server_->listen(kServerIp, kServerPort, 1024, &server_app_).ok();
   }
 
   ~Bench() {
@@ -337,6 +334,7 @@ class Bench {
 
   /// Runs the warm-up, then the measured operations. Returns the process's exit status.
   int run() {
+    if (!listening_) return fail("listen failed");
     const std::uint64_t warmup =
         o_.warmup != 0 ? o_.warmup : (o_.kind == Kind::Crr ? 2 * o_.ports : 1000);
     open_initial();
@@ -596,6 +594,7 @@ class Bench {
   std::uint64_t connect_fails_ = 0;
   std::uint64_t polls_ = 0;
   std::uint32_t tracing_ = 0;  // frames still to print
+  bool listening_ = false;
 };
 
 }  // namespace
@@ -707,6 +706,7 @@ int main(int argc, char** argv) {
                                    "--no-telemetry",
                                    "--log-level=lib.eal:error"};
   std::vector<char*> eal_argv;
+  eal_argv.reserve(args.size() + 1);
   for (auto& a : args) eal_argv.push_back(a.data());
   eal_argv.push_back(nullptr);
   if (rte_eal_init(static_cast<int>(args.size()), eal_argv.data()) < 0) {
