@@ -198,7 +198,7 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
   process_fin(now);  // eighth: consumes the FIN once everything before it arrived
   if (state_ == TcpState::Closed || state_ == TcpState::TimeWait) return;
   if (keepalive_) restart_keepalive(now);
-  output(now);
+  output_pending_ = true;  // after the application has answered (TcpStack::dispatch)
 }
 
 // RFC 9293 §3.10.7.3 — SYN-SENT.
@@ -259,7 +259,7 @@ void Tcb::input_syn_sent(InSegment& seg, time::Instant now) noexcept {
     }
     process_fin(now);
     if (state_ == TcpState::Closed) return;
-    output(now);
+    output_pending_ = true;  // the ACK may ride on the application's first data
   } else {
     // Simultaneous open (§3.10.7.3 fourth, "Otherwise"): SYN-SENT → SYN-RECEIVED, send
     // SYN,ACK with the same ISS. Data in the SYN is not queued (the peer resends it).
@@ -931,13 +931,16 @@ void Tcb::schedule_ack(time::Instant now, bool immediate) noexcept {
 
 // The application freed receive space: tell the peer when that opens the window by a
 // useful amount (two segments, or half the buffer), RFC 9293 §3.8.6.2.2.
-void Tcb::maybe_window_update(time::Instant now) noexcept {
+void Tcb::maybe_window_update() noexcept {
   if (!kSynchronized.has(state_) || !kCanReceive.has(state_)) return;
   const std::uint32_t offered =
       rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
   const std::uint32_t now_wnd = receive_window();
   const std::uint32_t step = std::min(stack_.config().recv_buffer / 2, 2u * rcv_mss_);
-  if (now_wnd > offered && now_wnd - offered >= step) send_ack(now);
+  if (now_wnd > offered && now_wnd - offered >= step) {
+    ack_now_ = true;  // sent by the dispatch that follows, on data if there is some
+    output_pending_ = true;
+  }
 }
 
 std::uint32_t Tcb::ts_now(time::Instant now) const noexcept {
@@ -1196,7 +1199,7 @@ std::uint32_t Tcb::send(std::span<const std::uint8_t> bytes) noexcept {
   std::uint32_t n = 0;
   if (want > 0) n = sndbuf_.append_copy(bytes.first(want), stack_.res_.pool);
   if (n < bytes.size()) want_writable_ = true;
-  if (n > 0) output(stack_.now_);
+  if (n > 0) output_pending_ = true;
   stack_.dispatch(*this);
   return n;
 }
@@ -1208,21 +1211,21 @@ bool Tcb::send(rte_mbuf* chain) noexcept {
     return false;
   }
   sndbuf_.append_mbuf(chain);
-  output(stack_.now_);
+  output_pending_ = true;
   stack_.dispatch(*this);
   return true;
 }
 
 std::uint32_t Tcb::read(std::span<std::uint8_t> dst) noexcept {
   const std::uint32_t n = rcvbuf_.read(dst);
-  if (n > 0) maybe_window_update(stack_.now_);
+  if (n > 0) maybe_window_update();
   stack_.dispatch(*this);
   return n;
 }
 
 void Tcb::consume(std::uint32_t n) noexcept {
   rcvbuf_.consume(std::min(n, rcvbuf_.readable()));
-  maybe_window_update(stack_.now_);
+  maybe_window_update();
   stack_.dispatch(*this);
 }
 
@@ -1237,13 +1240,13 @@ void Tcb::shutdown() noexcept {
       fin_queued_ = true;
       fin_seq_ = data_base + sndbuf_.size();
       set_state(TcpState::FinWait1);  // close: → FIN-WAIT-1 (from SYN-RECEIVED too)
-      output(stack_.now_);
+      output_pending_ = true;
       break;
     case TcpState::CloseWait:
       fin_queued_ = true;
       fin_seq_ = data_base + sndbuf_.size();
       set_state(TcpState::LastAck);  // CLOSE-WAIT + close → LAST-ACK
-      output(stack_.now_);
+      output_pending_ = true;
       break;
     default: break;  // already closing
   }

@@ -160,7 +160,7 @@ class Tcb {
   void send_rst_for_abort(time::Instant now) noexcept;
   void retransmit_in_recovery(time::Instant now) noexcept;
   void schedule_ack(time::Instant now, bool immediate) noexcept;
-  void maybe_window_update(time::Instant now) noexcept;
+  void maybe_window_update() noexcept;
   [[nodiscard]] std::uint32_t receive_window() const noexcept;
   [[nodiscard]] std::uint16_t window_field() noexcept;
   [[nodiscard]] std::uint32_t effective_mss() const noexcept;
@@ -259,8 +259,12 @@ class Tcb {
   bool passive_ : 1 = false;        ///< opened by a listener (SYN-RECEIVED → LISTEN on RST)
   bool released_ : 1 = false;       ///< the stack has unlinked it and will destroy it
   bool in_dispatch_ : 1 = false;    ///< TcpStack::dispatch is delivering its events
-  bool in_accept_q_ : 1 = false;    ///< queue_hook_ is in the listener's accept queue
-  bool terminated_ : 1 = false;     ///< terminate() ran: on_closed is queued
+  /// output() runs when TcpStack::dispatch has delivered the events: what a segment and
+  /// the application's answer to it (read, send, close) ask for leaves in as few segments
+  /// as possible — the ACK, the window update, the data and the FIN together.
+  bool output_pending_ : 1 = false;
+  bool in_accept_q_ : 1 = false;  ///< queue_hook_ is in the listener's accept queue
+  bool terminated_ : 1 = false;   ///< terminate() ran: on_closed is queued
 
   RttEstimator rtt_;
   CcStorage cc_;

@@ -475,9 +475,15 @@ void TcpStack::dispatch(Tcb& t) noexcept {
   t.in_dispatch_ = true;
   for (;;) {
     const std::uint8_t ev = t.events_;
-    if (ev == 0) break;
     TcpHandler* h = t.handler_;
-    if (h == nullptr && (ev & Tcb::kEvClosed) == 0) break;  // kept until a handler is set
+    // Without a handler, events wait for one (all but closed).
+    if (ev == 0 || (h == nullptr && (ev & Tcb::kEvClosed) == 0)) {
+      if (!t.output_pending_) break;
+      // What the segment and the application's answer asked for, together.
+      t.output_pending_ = false;
+      t.output(now_);
+      continue;  // sending may post events (writable)
+    }
     t.events_ = 0;
     if (h != nullptr) {
       if ((ev & Tcb::kEvConnected) != 0) h->on_connected(t);

@@ -215,5 +215,69 @@ TEST(DelayedAck, OutOfOrderDataIsAcknowledgedAtOnceWithSackBlocks) {
   EXPECT_EQ(h.acceptor.handlers[0].received.size(), 1500u);
 }
 
+// ---- what one segment and the application's answer to it send: together, at once
+
+/// An application that answers in its callbacks: a request with a response and close
+/// (a server), a connection with a request (a client).
+class Answering : public tcp::TcpHandler {
+ public:
+  void on_connected(tcp::Tcb& t) noexcept override {
+    if (!request.empty()) t.send(request);
+  }
+  void on_data(tcp::Tcb& t) noexcept override {
+    std::vector<std::uint8_t> buf(t.readable());
+    t.read(buf);
+    if (!response.empty()) t.send(response);
+    if (close_after) t.close();
+  }
+  void on_closed(tcp::Tcb&, tcp::CloseReason) noexcept override {}
+  std::vector<std::uint8_t> request;
+  std::vector<std::uint8_t> response;
+  bool close_after = false;
+};
+
+TEST(Coalescing, AResponseAndCloseInTheDataCallbackLeaveInOneSegment) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  Answering app;
+  app.response = bytes_of("pong");
+  app.close_after = true;
+  t->set_handler(&app);
+  const Seq ours = t->snd_nxt();
+  h.send(
+      {.seq = Seq{101}, .ack = ours, .flags = Flag::Ack | Flag::Psh, .payload = bytes_of("ping")});
+  // Not an ACK, a window update, the data and a FIN: one segment carries all four.
+  const Captured c = h.expect_tx(
+      {.seq = ours, .ack = Seq{105}, .flags = Flag::Ack | Flag::Psh | Flag::Fin, .len = 4});
+  EXPECT_EQ(c.payload, bytes_of("pong"));
+  h.expect_no_tx("nothing else");
+  EXPECT_EQ(t->state(), TcpState::FinWait1);
+}
+
+TEST(Coalescing, TheHandshakeAckRidesOnTheFirstRequest) {
+  PacketHarness h;
+  Answering app;
+  app.request = bytes_of("GET");
+  auto t = h.stack().connect(PacketHarness::tuple(), &app);
+  ASSERT_TRUE(t.ok());
+  const Captured syn = h.expect_tx({.flags = Flag::Syn}, "SYN");
+  h.send({.seq = Seq{500}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack});
+  // RFC 9293 §3.5: the third segment of the handshake may carry data.
+  h.expect_tx({.seq = syn.seq() + 1, .ack = Seq{501}, .flags = Flag::Ack | Flag::Psh, .len = 3});
+  h.expect_no_tx("no separate ACK");
+  EXPECT_EQ((*t)->state(), TcpState::Established);
+}
+
+TEST(Coalescing, WithNothingToSendTheHandshakeAckLeavesAtOnce) {
+  PacketHarness h;
+  Answering app;  // says nothing on connect
+  auto t = h.stack().connect(PacketHarness::tuple(), &app);
+  ASSERT_TRUE(t.ok());
+  const Captured syn = h.expect_tx({.flags = Flag::Syn}, "SYN");
+  h.send({.seq = Seq{500}, .ack = syn.seq() + 1, .flags = Flag::Syn | Flag::Ack});
+  h.expect_tx({.seq = syn.seq() + 1, .ack = Seq{501}, .flags = Flag::Ack, .len = 0});
+}
+
 }  // namespace
 }  // namespace sluice::sim
