@@ -13,6 +13,7 @@ SLUICE_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   iproute2 iputils-ping ethtool curl python3 wrk
+  valgrind
 )
 
 die() {

@@ -36,7 +36,7 @@ std::string Ipv4Addr::to_string() const {
   for (int i = 3; i >= 0; --i) {
     const auto octet = static_cast<unsigned>((value >> (8 * i)) & 0xffU);
     p = std::to_chars(p, end, octet).ptr;
-    if (i > 0) *p++ = '.';
+    if (i > 0 && p != end) *p++ = '.';
   }
   return std::string(buf.data(), p);
 }
