@@ -83,11 +83,13 @@ class SackScoreboard {
   }
 
   /// RFC 6675 §4 IsLost(seq), byte form: lost when at least DupThresh * mss bytes, or
-  /// DupThresh separate blocks, are SACKed above it.
-  [[nodiscard]] bool is_lost(wire::Seq s, std::uint32_t mss) const noexcept {
+  /// DupThresh separate blocks, are SACKed above it. `dupthresh` above 3 when the path
+  /// has been seen to reorder (RFC 6675 §2 lets it be adjusted).
+  [[nodiscard]] bool is_lost(wire::Seq s, std::uint32_t mss,
+                             std::uint32_t dupthresh = kDupThresh) const noexcept {
     std::size_t blocks_above = 0;
     for (std::size_t i = 0; i < count_; ++i) blocks_above += s < ranges_[i].left ? 1 : 0;
-    return blocks_above >= kDupThresh || sacked_above(s) >= kDupThresh * mss;
+    return blocks_above >= dupthresh || sacked_above(s) >= dupthresh * mss;
   }
 
   /// The first hole at or above `from` and below the highest SACKed byte, clipped to at

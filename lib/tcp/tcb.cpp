@@ -401,8 +401,8 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
   // RFC 6675 §5: with SACK, loss recovery also starts whenever the scoreboard says the
   // first unacknowledged segment is lost, whatever the count of duplicate ACKs.
   if (sack_ok_ && !in_recovery_ && snd_.una != snd_.max &&
-      scoreboard_.is_lost(snd_.una, effective_mss())) {
-    dupacks_ = SackScoreboard::kDupThresh - 1;
+      scoreboard_.is_lost(snd_.una, effective_mss(), dupthresh_)) {
+    dupacks_ = static_cast<std::uint8_t>(dupthresh_ - 1);
     process_dup_ack(seg, now);
   }
   update_send_window(seg);
@@ -436,6 +436,15 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
 void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept {
   const std::uint32_t flight_before = bytes_in_flight();
   const auto acked = static_cast<std::uint32_t>(ack - snd_.una);
+  // RFC 3522: the first ACK covering the retransmitted segment echoes a timestamp older
+  // than the retransmission's: the original arrived, the "loss" was reordering.
+  bool spurious = false;
+  if (undo_armed_ && undo_seq_ < ack) {
+    undo_armed_ = false;
+    const auto& ts = seg.th.options.timestamps;
+    spurious =
+        ts.has_value() && ts->tsecr != 0 && static_cast<std::int32_t>(ts->tsecr - undo_tsval_) < 0;
+  }
   // RTT (RFC 6298 §3 with Karn; RFC 7323 §4 with timestamps).
   if (ts_ok_ && seg.th.options.timestamps.has_value() && seg.th.options.timestamps->tsecr != 0) {
     const std::uint32_t ms = ts_now(now) - seg.th.options.timestamps->tsecr;
@@ -475,6 +484,14 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
     cc()->on_ack(acked, flight_before, rtt_.has_sample() ? rtt_.srtt() : time::Duration::zero(),
                  now);
   }
+  if (spurious) {
+    // RFC 4015 §2: undo the window reduction; and expect more reordering (RFC 6675 §2).
+    in_recovery_ = false;
+    dupacks_ = 0;
+    cc()->restore(undo_cwnd_, undo_ssthresh_);
+    dupthresh_ = static_cast<std::uint8_t>(std::min(2u * dupthresh_, 48u));
+    ++stack_.counters_.spurious_recoveries;
+  }
   tlp_out_ = false;  // RFC 8985 §7.4: an ACK of new data ends the probe episode
   // RFC 6298 §5.2/5.3: all acknowledged → timer off; else restart it.
   if (snd_.una == snd_.max) {
@@ -497,7 +514,7 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
   }
   ++dupacks_;
   const bool lost =
-      dupacks_ >= SackScoreboard::kDupThresh || (sack_ok_ && scoreboard_.is_lost(snd_.una, emss));
+      dupacks_ >= dupthresh_ || (sack_ok_ && scoreboard_.is_lost(snd_.una, emss, dupthresh_));
   if (!lost) return;
   // Holes below `recover` belong to a loss episode already answered (by a timeout, whose
   // go-back-N resend lost again, or an earlier recovery). RFC 6582 §3.2 step 1 forbids
@@ -510,6 +527,13 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
   recovery_cut_ = !same_episode;
   if (!same_episode) {
     snd_.recover = snd_.max;
+    // Eifel (RFC 3522 §2): remember what the retransmission will carry, to tell later
+    // whether the ACK that covers it was caused by it or by the original.
+    undo_armed_ = ts_ok_;
+    undo_tsval_ = ts_now(now);
+    undo_cwnd_ = cc()->cwnd();
+    undo_ssthresh_ = cc()->ssthresh();
+    undo_seq_ = snd_.una;
     cc()->on_loss(bytes_in_flight(), now);
     if (!sack_ok_) cc()->set_cwnd(cc()->ssthresh() + 3 * emss);  // step 3 inflation
   }
@@ -844,7 +868,7 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
     const auto len = static_cast<std::uint32_t>(hole.right - hole.left);
     // Lost: RFC 6675's IsLost, or — after a tail loss probe whose answer SACKed data above
     // the hole while the hole stayed — lost by the reasoning of RACK (RFC 8985 §6.2).
-    const bool lost = scoreboard_.is_lost(hole.left, emss) ||
+    const bool lost = scoreboard_.is_lost(hole.left, emss, dupthresh_) ||
                       (tlp_out_ && scoreboard_.sacked_above(hole.left) > 0);
     if (len == 0 || !lost) return;
     const std::uint32_t flight = bytes_in_flight();
@@ -1086,6 +1110,7 @@ void Tcb::on_rtx_timer() noexcept {
         break;
       }
       ++ctr.rto_expired;
+      undo_armed_ = false;  // a timeout is answered on its own terms
       // RFC 5681 §3.1 / RFC 6298 §5.5-5.6: loss window, back off, go back to SND.UNA.
       if (retries_ == 0) cc()->on_rto(bytes_in_flight(), now);
       ++retries_;

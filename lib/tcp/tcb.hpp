@@ -105,6 +105,8 @@ class Tcb {
   [[nodiscard]] bool sack_on() const noexcept { return sack_ok_; }
   [[nodiscard]] std::uint32_t cwnd() const noexcept { return cc()->cwnd(); }
   [[nodiscard]] std::uint32_t ssthresh() const noexcept { return cc()->ssthresh(); }
+  /// How many segments SACKed above a hole declare it lost (3, more on reordering paths).
+  [[nodiscard]] std::uint32_t dupthresh() const noexcept { return dupthresh_; }
   [[nodiscard]] time::Duration rto() const noexcept { return rtt_.rto(); }
   [[nodiscard]] const RttEstimator& rtt() const noexcept { return rtt_; }
   [[nodiscard]] std::uint32_t bytes_in_flight() const noexcept;
@@ -235,6 +237,14 @@ class Tcb {
   std::uint8_t snd_wscale_ = 0;
   std::uint8_t rcv_wscale_ = 0;
   std::uint8_t dupacks_ = 0;
+  /// Duplicate ACKs / SACKed segments that declare a loss: 3 (RFC 6675 §2), doubled up to
+  /// 48 each time a fast retransmit proves spurious — the path reorders.
+  std::uint8_t dupthresh_ = 3;
+  // Spurious fast retransmit detection (Eifel, RFC 3522) and its undo (RFC 4015 §2):
+  std::uint32_t undo_tsval_ = 0;  ///< TSval of the retransmission
+  std::uint32_t undo_cwnd_ = 0;   ///< cwnd and ssthresh before the loss response
+  std::uint32_t undo_ssthresh_ = 0;
+  Seq undo_seq_;                   ///< the retransmitted segment
   std::uint8_t retries_ = 0;       ///< consecutive expiries of the retransmission timer
   std::uint8_t probes_ = 0;        ///< keepalive probes unanswered
   std::uint8_t unacked_segs_ = 0;  ///< full segments received since our last ACK
@@ -242,9 +252,10 @@ class Tcb {
   RtxMode rtx_mode_ = RtxMode::Retransmit;
   CloseReason close_reason_ = CloseReason::Normal;
 
-  bool ts_ok_ : 1 = false;    ///< timestamps negotiated
-  bool sack_ok_ : 1 = false;  ///< SACK negotiated
-  bool ws_ok_ : 1 = false;    ///< window scaling negotiated
+  bool undo_armed_ : 1 = false;  ///< a fast retransmit awaits its verdict
+  bool ts_ok_ : 1 = false;       ///< timestamps negotiated
+  bool sack_ok_ : 1 = false;     ///< SACK negotiated
+  bool ws_ok_ : 1 = false;       ///< window scaling negotiated
   bool no_delay_ : 1 = false;
   bool keepalive_ : 1 = false;
   bool fin_queued_ : 1 = false;  ///< shutdown() called: FIN at fin_seq_

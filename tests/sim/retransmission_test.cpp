@@ -73,6 +73,70 @@ TEST(SackRecovery, RetransmitsTheHolesThePeerReports) {
   EXPECT_EQ(h.stack().counters().rto_expired, 0u);
 }
 
+// RFC 3522 (Eifel) and RFC 4015: segment 2 was only late. The ACK that covers the fast
+// retransmission echoes the original's timestamp, not the retransmission's: the window
+// comes back, and the sender waits for twice as many SACKed segments next time.
+TEST(SackRecovery, ASpuriousFastRetransmitIsUndoneAndTheThresholdRises) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(
+      Seq{100}, {.mss = 1012, .sack_permitted = true, .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->timestamps_on());
+  const Seq s0 = t->snd_nxt();
+  t->send(pattern_bytes(10000, 7));  // ten segments of 1012 less 12 bytes of timestamps
+  const std::uint32_t ts_original = h.expect_tx({.seq = s0}).tcp.options.timestamps->tsval;
+  h.clear_tx();
+  const std::uint32_t cwnd_before = t->cwnd();
+  h.advance(5ms);  // the retransmission will carry a later timestamp
+  auto sack_ack = [&](Seq ack, std::uint32_t tsecr, std::initializer_list<wire::SackBlock> blocks) {
+    PeerSegment p{
+        .seq = Seq{101}, .ack = ack, .options = {.timestamps = wire::TcpTimestamps{6, tsecr}}};
+    for (const auto& b : blocks) p.options.sack[p.options.sack_count++] = b;
+    h.send(p);
+  };
+  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 4000}});
+  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 5000}});
+  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 6000}});
+  h.expect_tx({.seq = s0 + 2000, .len = 1000u}, "fast retransmit of segment 2");
+  ASSERT_TRUE(t->in_recovery());
+  ASSERT_LT(t->cwnd(), cwnd_before);
+  // The late original arrives first: its ACK echoes the original timestamp.
+  sack_ack(s0 + 10000, ts_original, {});
+  EXPECT_FALSE(t->in_recovery());
+  EXPECT_EQ(h.stack().counters().spurious_recoveries, 1u);
+  EXPECT_GE(t->cwnd(), cwnd_before) << "the reduction is undone";
+  EXPECT_EQ(t->dupthresh(), 6u);
+}
+
+TEST(SackRecovery, ARetransmissionThatRepairedALossIsNotUndone) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(
+      Seq{100}, {.mss = 1012, .sack_permitted = true, .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  const Seq s0 = t->snd_nxt();
+  t->send(pattern_bytes(10000, 7));
+  const std::uint32_t ts_original = h.expect_tx({.seq = s0}).tcp.options.timestamps->tsval;
+  h.clear_tx();
+  h.advance(5ms);
+  auto sack_ack = [&](Seq ack, std::uint32_t tsecr, std::initializer_list<wire::SackBlock> blocks) {
+    PeerSegment p{
+        .seq = Seq{101}, .ack = ack, .options = {.timestamps = wire::TcpTimestamps{6, tsecr}}};
+    for (const auto& b : blocks) p.options.sack[p.options.sack_count++] = b;
+    h.send(p);
+  };
+  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 4000}});
+  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 5000}});
+  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 6000}});
+  const Captured r = h.expect_tx({.seq = s0 + 2000, .len = 1000u});
+  const std::uint32_t cwnd_in_recovery = t->cwnd();
+  // The retransmission filled the hole: the ACK echoes its timestamp.
+  sack_ack(s0 + 10000, r.tcp.options.timestamps->tsval, {});
+  EXPECT_FALSE(t->in_recovery());
+  EXPECT_EQ(h.stack().counters().spurious_recoveries, 0u);
+  EXPECT_LE(t->cwnd(), cwnd_in_recovery + 1000u) << "no undo";
+  EXPECT_EQ(t->dupthresh(), 3u);
+}
+
 TEST(Rto, InitialOneSecondThenFromTheHandshakeSample) {
   PacketHarness h;
   auto r = h.stack().connect(PacketHarness::tuple(), &h.client);

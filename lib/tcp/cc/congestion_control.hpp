@@ -95,6 +95,14 @@ class CongestionControl {
   /// deflation). Clamped to [1 MSS, kMaxCwnd].
   void set_cwnd(std::uint32_t bytes) noexcept { cwnd_ = std::clamp(bytes, mss_, kMaxCwnd); }
 
+  /// A loss response proved spurious (the "loss" was reordering, RFC 3522): back to the
+  /// window and threshold from before on_loss() (RFC 4015 §2). The algorithm's own state
+  /// (CUBIC's W_max, epoch) keeps its reduction: a conservative approximation.
+  void restore(std::uint32_t cwnd, std::uint32_t ssthresh) noexcept {
+    ssthresh_ = std::max(ssthresh_, ssthresh);
+    cwnd_ = std::clamp(std::max(cwnd_, cwnd), mss_, kMaxCwnd);
+  }
+
   /// RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)).
   [[nodiscard]] static constexpr std::uint32_t initial_window(std::uint32_t mss) noexcept {
     return std::min(10 * mss, std::max(2 * mss, std::uint32_t{14600}));
