@@ -24,7 +24,9 @@
 //
 // One engine per lcore (EAL -l), shared-nothing: each engine has its own Worker (its
 // connections, its histogram, its counters); the client spreads --connections over the
-// engines, each opening from source ports that hash back to itself. Once every 10 ms
+// engines, each opening from source ports that hash back to itself, and, with
+// --src-count/--src-range, from several source addresses in turn (one address has 28,232
+// ephemeral ports to one server port: 100,000 connections need four). Once every 10 ms
 // each engine publishes its cumulative counters (relaxed atomics, one writer); engine 0
 // prints the per-second lines from them. The hot path takes no lock and allocates
 // nothing: connection state comes from a per-engine array sized at start, latency goes
@@ -33,10 +35,12 @@
 // Usage: sluice-perf [EAL] -- --addr A.B.C.D/LEN --role server|client [--peer IP]
 //          [--port P] [--mode bulk|rr|crr|hold] [--connections N] [--size BYTES]
 //          [--duration S] [--pipeline D] [--rate R] [--ramp S] [--both] [--json] [--stats]
+//          [--src-count N | --src-range A.B.C.D-A.B.C.E]
 #include <getopt.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -47,9 +51,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <utility>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/runtime.hpp"
@@ -85,6 +90,7 @@ struct Options {
   std::uint16_t port = 5201;
   Mode mode = Mode::Rr;
   std::uint32_t connections = 1;
+  bool connections_given = false;
   std::uint32_t size = 1;
   double duration_s = 10;  // client default; a server runs until SIGINT unless given
   bool duration_given = false;
@@ -262,9 +268,10 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   // ------------------------------------------------------------------- events
   void on_connected(Tcb& t) noexcept override {
     Conn& c = conn(t);
-    warm_ = true;
+    ++warm_connected_;
     c.connecting = false;
     --connecting_;
+    peak_established_ = std::max(peak_established_, ++established_);
     // The header, and for crr the request, in one segment.
     std::uint8_t* b = scratch_.data();
     write_header(b);
@@ -319,6 +326,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
     if (c.connecting) {
       c.connecting = false;
       --connecting_;
+    } else if (!o_.server) {
+      --established_;
     }
     if (c.ending) {
       c.ending = false;
@@ -361,10 +370,17 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
     if (!stopping_ && now >= deadline_) begin_stop();
     if (stopping_ && close_cursor_ < conns_.size()) close_some();
     if (stopping_ && !finished_.load(std::memory_order_relaxed)) {
-      if (e_.tcp().connection_count() == 0) {
+      const std::size_t left = e_.tcp().connection_count();
+      if (left != left_) {
+        // Closing 100,000 connections at ~30,000/s takes seconds: the deadline is for a
+        // peer that stopped answering, so it moves while connections keep closing.
+        left_ = left;
+        stop_by_ = now + kStopGrace;
+      }
+      if (left == 0) {
         finished_.store(true, std::memory_order_release);
       } else if (now >= stop_by_) {
-        // The peer did not finish in time: end what is left (counted as aborted).
+        // The peer stopped answering: end what is left (counted as aborted).
         e_.tcp().for_each_connection([](Tcb& t) { t.abort(); });
         finished_.store(true, std::memory_order_release);
       }
@@ -381,7 +397,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
     if (stopping_) return;
     stopping_ = true;
     stop_tsc_ = rte_rdtsc();
-    stop_by_ = e_.now() + std::chrono::seconds(3);
+    stop_by_ = e_.now() + kStopGrace;
+    left_ = e_.tcp().connection_count();
     if (listener_ != nullptr) {
       e_.tcp().close_listener(listener_);
       listener_ = nullptr;
@@ -438,6 +455,11 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   void set_listener(tcp::Listener* l) noexcept { listener_ = l; }
   [[nodiscard]] bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
   [[nodiscard]] const AppCounters& counters() const noexcept { return c_; }
+  /// Client: the most connections established at once, and how many it was asked for.
+  [[nodiscard]] std::uint64_t peak_established() const noexcept { return peak_established_; }
+  [[nodiscard]] std::uint32_t slots() const noexcept {
+    return static_cast<std::uint32_t>(conns_.size());
+  }
   [[nodiscard]] const Histogram& histogram() const noexcept { return hist_; }
   [[nodiscard]] engine::Engine& eng() noexcept { return e_; }
   /// Seconds from the first iteration to the stop (or to now if still running).
@@ -626,13 +648,22 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   }
 
   /// Client: opens the connections waiting for a start (all at first; crr after each close).
-  /// Until the first handshake completes only one SYN goes out: the peer's MAC is being
-  /// resolved, and ARP holds only a few packets.
+  /// Warm-up: until a handshake has completed, one SYN per source address goes out and no
+  /// more. Both ends are resolving each other's MAC by ARP (the peer each of our addresses
+  /// as its first SYN arrives), and ARP holds only a few packets per address meanwhile.
   void open_pending(time::Instant now) noexcept {
-    // And never more than kMaxConnecting handshakes at once: a flood of SYNs (or, at the
-    // end, FINs) only overflows the link's queues.
+    if (!warm_) {
+      if (connecting_ > 0) return;  // the warm-up SYNs are still out
+      if (warm_connected_ == 0) {
+        warm_up();
+        return;
+      }
+      warm_ = true;
+    }
+    // Never more than kMaxConnecting handshakes at once: a flood of SYNs (or, at the end,
+    // FINs) only overflows the link's queues.
     static constexpr std::uint32_t kMaxConnecting = 128;
-    unsigned budget = warm_ ? 64 : (e_.tcp().connection_count() == 0 ? 1 : 0);
+    unsigned budget = 64;
     budget = std::min<unsigned>(budget, kMaxConnecting - std::min(connecting_, kMaxConnecting));
     while (budget > 0 && !pending_.empty()) {
       if (o_.mode == Mode::Crr && rate_ > 0) {
@@ -645,20 +676,38 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       c.shut = false;
       c.waiting = false;
       c.opened_tsc = rte_rdtsc();
-      auto r = e_.connect(o_.peer, o_.port, this);
-      if (!r.ok()) {
-        ++c_.connect_fails;
-        return;  // no port free now: try again next iteration
-      }
-      pending_.pop_back();
-      if (o_.mode == Mode::Crr) ++issued_;
-      c.tcb = *r;
-      c.connecting = true;
-      ++connecting_;
-      c.tcb->set_no_delay(true);
-      c.tcb->set_user_data(&c);
+      if (!open(c, e_.connect(o_.peer, o_.port, this))) return;  // retried next iteration
       --budget;
     }
+  }
+
+  /// One connection from each of our source addresses (fewer if fewer are pending).
+  void warm_up() noexcept {
+    for (std::uint32_t i = 0; i < e_.address_count() && !pending_.empty(); ++i) {
+      Conn& c = conns_[pending_.back()];
+      c.tx_id = c.rx_id;
+      c.in_flight = 0;
+      c.shut = false;
+      c.waiting = false;
+      c.opened_tsc = rte_rdtsc();
+      if (!open(c, e_.connect_from(e_.address(i), o_.peer, o_.port, this))) return;
+    }
+  }
+
+  /// Takes the slot at the back of pending_ when the open succeeded; counts a failure.
+  bool open(Conn& c, Result<Tcb*, Errc> r) noexcept {
+    if (!r.ok()) {
+      ++c_.connect_fails;  // no port free now (or the connection limit): tried again later
+      return false;
+    }
+    pending_.pop_back();
+    if (o_.mode == Mode::Crr) ++issued_;
+    c.tcb = *r;
+    c.connecting = true;
+    ++connecting_;
+    c.tcb->set_no_delay(true);
+    c.tcb->set_user_data(&c);
+    return true;
   }
 
   engine::Engine& e_;
@@ -681,12 +730,17 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   std::uint64_t issued_ = 0;
   std::uint32_t connecting_ = 0;  ///< client: handshakes in progress
   std::uint32_t ending_ = 0;      ///< stopping: closes in progress
+  std::uint64_t warm_connected_ = 0;    ///< client: handshakes completed (see open_pending)
+  std::uint64_t established_ = 0;       ///< client: connections established and not closed
+  std::uint64_t peak_established_ = 0;  ///< client: the most of them at once
   bool started_ = false;
   bool stopping_ = false;
   bool warm_ = false;
   time::Instant start_{};
   time::Instant deadline_{};
-  time::Instant stop_by_{};
+  static constexpr auto kStopGrace = std::chrono::seconds(3);
+  time::Instant stop_by_{};  ///< stopping: abort what is left if none has closed by then
+  std::size_t left_ = 0;     ///< stopping: connections left at the last look
   time::Instant next_publish_{};
   std::uint64_t start_tsc_ = 0;
   std::uint64_t stop_tsc_ = 0;
@@ -706,6 +760,8 @@ struct Reporter {
   std::uint64_t peak_open = 0;
   std::uint64_t peak_mbufs = 0;  ///< mbufs in use then (both pools), above the baseline
   std::uint64_t baseline_mbufs = 0;
+  std::uint64_t baseline_rss = 0;  ///< resident bytes of the process before the run
+  std::uint64_t peak_rss = 0;      ///< ... at the peak sample
 };
 
 std::uint16_t g_port = 0;
@@ -723,6 +779,16 @@ std::uint64_t mbufs_in_use() noexcept {
   }
   return n;
 }
+/// Resident memory of this process (/proc/self/statm), 0 if unknown. Cold path: once a second.
+std::uint64_t resident_bytes() noexcept {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 std::uint64_t mbuf_bytes() noexcept {
   rte_mempool* mp = rte_mempool_lookup("sluice_pkts");
   return mp == nullptr ? 0 : mp->elt_size + mp->header_size + mp->trailer_size;
@@ -775,6 +841,7 @@ void every_second(std::vector<std::unique_ptr<Worker>>& workers, Reporter& r, co
       r.peak_open = open;
       const std::uint64_t m = mbufs_in_use();
       r.peak_mbufs = m > r.baseline_mbufs ? m - r.baseline_mbufs : 0;
+      r.peak_rss = resident_bytes();
     }
   }
 }
@@ -861,7 +928,19 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
     }
   }
   const std::uint64_t errors = a.errors();
-  const bool clean = retrans == 0 && drops == 0;
+  // hold: every connection asked for must have been open at once (each engine its share).
+  std::uint64_t held = 0;
+  bool complete = true;
+  for (auto& w : workers) {
+    held += w->peak_established();
+    if (w->peak_established() < w->slots()) complete = false;
+  }
+  complete = complete || o.server || o.mode != Mode::Hold;
+  const bool clean = retrans == 0 && drops == 0 && complete;
+  const double rss_per_conn = rep.peak_open == 0 || rep.peak_rss < rep.baseline_rss
+                                  ? 0
+                                  : static_cast<double>(rep.peak_rss - rep.baseline_rss) /
+                                        static_cast<double>(rep.peak_open);
   const std::size_t tcb = workers[0]->eng().tcp().tcb_size();
   const double per_conn = rep.peak_open == 0
                               ? 0
@@ -904,6 +983,19 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
                  static_cast<unsigned long long>(rep.peak_open), per_conn, tcb,
                  static_cast<unsigned long long>(rep.peak_mbufs),
                  static_cast<unsigned long long>(mbuf_bytes()));
+    if (rep.peak_open >= 1000) {  // fewer: page granularity and noise swamp the figure
+      std::fprintf(out,
+                   "  hold: process resident memory grew %.0f B per connection (all of it: "
+                   "stack, heap, the tool's own)\n",
+                   rss_per_conn);
+    }
+  }
+  if (!complete) {
+    std::fprintf(out,
+                 "  NOT COMPLETE: %llu of %u connections were open at once (connect failures "
+                 "%llu)\n",
+                 static_cast<unsigned long long>(held), o.connections,
+                 static_cast<unsigned long long>(a.connect_fails));
   }
   std::fprintf(
       out,
@@ -918,7 +1010,7 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
       static_cast<unsigned long long>(a.closed_by[3]),
       static_cast<unsigned long long>(a.closed_by[4]),
       static_cast<unsigned long long>(a.connect_fails));
-  if (!clean) {
+  if (retrans != 0 || drops != 0) {
     std::fprintf(out, "  NOT CLEAN: this run had %llu retransmissions and %llu drops\n",
                  static_cast<unsigned long long>(retrans), static_cast<unsigned long long>(drops));
   }
@@ -952,21 +1044,44 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
     j += ",\"drops\":" + std::to_string(drops);
     j += ",\"errors\":" + std::to_string(errors);
     j += ",\"mismatches\":" + std::to_string(a.mismatches);
+    j += ",\"connect_failures\":" + std::to_string(a.connect_fails);
+    j += ",\"bad_headers\":" + std::to_string(a.bad_headers);
+    j += ",\"refused_slots\":" + std::to_string(a.no_slot);
+    j += ",\"closed\":{";  // connections by how they ended (tcp::CloseReason)
+    static constexpr std::array<const char*, kCloseReasons> kReasons = {
+        "normal", "refused", "reset", "timed_out", "aborted", "listener_closed"};
+    for (std::size_t i = 0; i < kCloseReasons; ++i) {
+      j += (i ? ",\"" : "\"") + std::string(kReasons[i]) + "\":" + std::to_string(a.closed_by[i]);
+    }
+    j += "}";
+    j += ",\"source_addresses\":" + std::to_string(workers[0]->eng().address_count());
     if (o.mode == Mode::Hold) {
       j += ",\"hold\":{\"peak_open\":" + std::to_string(rep.peak_open) +
            ",\"bytes_per_connection\":" + fmt("%.0f", per_conn) +
            ",\"tcb_bytes\":" + std::to_string(tcb) +
+           ",\"rss_bytes_per_connection\":" + fmt("%.0f", rss_per_conn) +
+           ",\"requested\":" + std::to_string(o.server ? 0 : o.connections) +
+           ",\"established_at_once\":" + std::to_string(held) +
+           ",\"complete\":" + std::string(complete ? "true" : "false") +
            ",\"mbufs\":" + std::to_string(rep.peak_mbufs) + "}";
     }
     j += ",\"per_engine\":[";
     for (std::size_t i = 0; i < workers.size(); ++i) {
-      const Worker& w = *workers[i];
+      Worker& w = *workers[i];
+      const engine::EngineCounters& ec = w.eng().counters();
       j += (i ? ",{" : "{") + std::string("\"transactions\":") +
            std::to_string(w.counters().transactions) +
            ",\"connections_established\":" + std::to_string(w.published(kEstablished)) +
            ",\"retransmissions\":" + std::to_string(w.published(kRetrans)) +
            ",\"drops\":" + std::to_string(w.published(kDrops)) +
-           ",\"latency_samples\":" + std::to_string(w.histogram().count()) + "}";
+           ",\"latency_samples\":" + std::to_string(w.histogram().count()) +
+           ",\"established_at_once\":" + std::to_string(w.peak_established()) +
+           ",\"rx_packets\":" + std::to_string(ec.rx_packets) +
+           ",\"steer_misdirected\":" + std::to_string(ec.steer_misdirected) +
+           ",\"steer_forwarded\":" + std::to_string(ec.steer_forwarded) +
+           ",\"steer_in\":" + std::to_string(ec.steer_in) +
+           ",\"steer_ring_full\":" + std::to_string(ec.steer_ring_full) +
+           ",\"arp_share_ring_full\":" + std::to_string(ec.arp_share_ring_full) + "}";
     }
     j += "]";
     j += ",\"clean\":" + std::string(clean ? "true" : "false");
@@ -981,16 +1096,21 @@ void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN --role server|client [--peer IP]\n"
       "         [--port P] [--mode bulk|rr|crr|hold] [--connections N] [--size BYTES]\n"
-      "         [--duration S] [--pipeline D] [--rate R] [--ramp S] [--both] [--json] [--stats]\n\n"
+      "         [--duration S] [--pipeline D] [--rate R] [--ramp S] [--both] [--json] [--stats]\n"
+      "         [--src-count N | --src-range A.B.C.D-A.B.C.E]\n\n"
       "The server answers every mode on --port (default 5201) until SIGINT or --duration;\n"
       "the client runs --mode for --duration seconds (default 10) and prints a line per second\n"
       "and a summary (--json: the summary as one JSON object on standard output).\n"
-      "  --connections N  connections (rr, bulk, hold) or parallel connect loops (crr); default 1\n"
+      "  --connections N  client: connections (rr, bulk, hold) or parallel connect loops (crr);\n"
+      "                   default 1. Server: the most it holds at once; default 200000\n"
       "  --size B         request and response size, rr and crr (1..65536); default 1\n"
       "  --pipeline D     requests in flight per connection (rr); default 1\n"
       "  --rate R         total transactions/s (rr) or connections/s (crr); --ramp S reaches it\n"
       "                   linearly over S seconds\n"
-      "  --both           bulk both ways\n",
+      "  --both           bulk both ways\n"
+      "  --src-count N    own N addresses, from --addr's up (1..64): the client opens from them\n"
+      "                   in turn; each has 28232 ephemeral ports to one server port\n"
+      "  --src-range A-B  the same as a range; it starts at --addr's address\n",
       prog);
 }
 
@@ -1015,6 +1135,7 @@ int main(int argc, char** argv) {
   api::CommonOptions common;
   Options o;
   bool role_given = false;
+  std::optional<wire::Ipv4Addr> src_range_first;
   static const option kLong[] = {{"addr", required_argument, nullptr, 'a'},
                                  {"gateway", required_argument, nullptr, 'g'},
                                  {"role", required_argument, nullptr, 'R'},
@@ -1027,6 +1148,8 @@ int main(int argc, char** argv) {
                                  {"pipeline", required_argument, nullptr, 'D'},
                                  {"rate", required_argument, nullptr, 'r'},
                                  {"ramp", required_argument, nullptr, 'u'},
+                                 {"src-count", required_argument, nullptr, 'n'},
+                                 {"src-range", required_argument, nullptr, 'N'},
                                  {"both", no_argument, nullptr, 'b'},
                                  {"json", no_argument, nullptr, 'j'},
                                  {"stats", no_argument, nullptr, 's'},
@@ -1084,7 +1207,27 @@ int main(int argc, char** argv) {
       case 'c':
         if (!parse_u32(optarg, 1, 4000000, o.connections))
           return bad("--connections wants 1..4000000", optarg);
+        o.connections_given = true;
         break;
+      case 'n':
+        if (!parse_u32(optarg, 1, engine::Engine::kMaxAddresses, common.addr_count))
+          return bad("--src-count wants 1..64", optarg);
+        break;
+      case 'N': {
+        const std::string text(optarg);
+        const auto dash = text.find('-');
+        auto first = wire::Ipv4Addr::parse(std::string_view(text).substr(0, dash));
+        auto last = dash == std::string::npos
+                        ? first
+                        : wire::Ipv4Addr::parse(std::string_view(text).substr(dash + 1));
+        if (!first || !last || last->value < first->value ||
+            last->value - first->value >= engine::Engine::kMaxAddresses) {
+          return bad("--src-range wants A.B.C.D-A.B.C.E (at most 64 addresses)", optarg);
+        }
+        src_range_first = *first;
+        common.addr_count = last->value - first->value + 1;
+        break;
+      }
       case 'z':
         if (!parse_u32(optarg, 1, kMaxSize, o.size)) return bad("--size wants 1..65536", optarg);
         break;
@@ -1117,6 +1260,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sluice-perf: the client needs --peer IP\n");
     return 2;
   }
+  if (src_range_first) {
+    // The range is the engine's addresses: it starts at --addr (which gives the prefix).
+    if (common.addr.is_unspecified()) common.addr = *src_range_first;
+    if (common.addr != *src_range_first) {
+      std::fprintf(stderr, "sluice-perf: --src-range must start at --addr's address (%s)\n",
+                   common.addr.to_string().c_str());
+      return 2;
+    }
+  }
   if (o.server && !o.duration_given) o.duration_s = 0;  // until SIGINT
   if (!o.server && o.duration_s <= 0) o.duration_s = 10;
   // Requests in flight and their answers not yet acknowledged then always fit both send
@@ -1126,9 +1278,31 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // One source address has kEphemeralPorts ports to one server port: a client that wants
+  // more connections than its addresses have ports cannot open them all (each engine
+  // takes the ports that hash to it, about an equal share).
+  if (!o.server) {
+    const std::uint64_t ports = std::uint64_t{common.addr_count} * engine::Engine::kEphemeralPorts;
+    if (o.connections > ports) {
+      const std::uint64_t need =
+          (o.connections + engine::Engine::kEphemeralPorts - 1) / engine::Engine::kEphemeralPorts;
+      std::fprintf(stderr,
+                   "sluice-perf: %u connections to one server port need %llu source addresses "
+                   "(%u ephemeral ports each); add --src-count %llu\n",
+                   o.connections, static_cast<unsigned long long>(need),
+                   engine::Engine::kEphemeralPorts, static_cast<unsigned long long>(need));
+      return 2;
+    }
+  }
+  // Connection limits per engine. The client knows its count. The server holds up to
+  // --connections in total (default kServerDefault), plus a quarter for an uneven spread
+  // over several engines, plus room for TIME-WAIT turnover and connections being closed.
+  static constexpr std::uint32_t kServerDefault = 200000;
   tcp::TcpConfig tcfg;
   const std::uint32_t engines_hint = std::max(1u, rte_lcore_count());
-  const std::uint32_t per_engine = o.connections / engines_hint + 1;
+  const std::uint32_t total = o.server && !o.connections_given ? kServerDefault : o.connections;
+  std::uint32_t per_engine = total / engines_hint + 1;
+  if (engines_hint > 1) per_engine += per_engine / 4;
   tcfg.max_connections = std::max<std::uint32_t>(tcfg.max_connections, per_engine + 1024);
   if (!rt->configure(common, tcfg).ok()) return 2;
   g_port = rt->engine(0).config().port;
@@ -1164,6 +1338,7 @@ int main(int argc, char** argv) {
   rep.prev.assign(engines, {});
   rep.last_tsc = rte_rdtsc();
   rep.baseline_mbufs = mbufs_in_use();
+  rep.baseline_rss = resident_bytes();
   const std::uint64_t port_drops_start = port_drops();
   rep.prev_port_drops = port_drops_start;
 
@@ -1177,7 +1352,9 @@ int main(int argc, char** argv) {
   };
   hooks.on_stop = [&](engine::Engine& e) { workers[e.index()]->begin_stop(); };
   hooks.every_second = [&] { every_second(workers, rep, o); };
-  const int rc = rt->run(hooks);
+  // On SIGINT each Worker ends its connections itself, giving up only when they stop
+  // closing (kStopGrace without progress): the runtime's own drain limit is only a backstop.
+  const int rc = rt->run(hooks, std::chrono::minutes(10));
   summary(workers, rep, o, port_drops() - port_drops_start);
   if (o.stats) rt->print_counters();
   return rc;

@@ -110,6 +110,22 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
     std::fprintf(stderr, "%s: --addr A.B.C.D/LEN is required\n", argv_[0]);
     return Err{Errc::InvalidArgument};
   }
+  if (common.addr_count < 1 || common.addr_count > engine::Engine::kMaxAddresses) {
+    std::fprintf(stderr, "%s: %u local addresses: want 1..%u\n", argv_[0], common.addr_count,
+                 engine::Engine::kMaxAddresses);
+    return Err{Errc::InvalidArgument};
+  }
+  if (common.addr_count > 1) {
+    // The range must not wrap, and must stay on the link: a peer reaches each address by ARP.
+    const std::uint32_t first = common.addr.value;
+    const std::uint32_t last = first + (common.addr_count - 1);
+    const std::uint32_t mask = common.prefix_len == 0 ? 0 : ~0u << (32 - common.prefix_len);
+    if (last < first || (first & mask) != (last & mask)) {
+      std::fprintf(stderr, "%s: %u addresses from %s leave the prefix /%u\n", argv_[0],
+                   common.addr_count, common.addr.to_string().c_str(), common.prefix_len);
+      return Err{Errc::InvalidArgument};
+    }
+  }
   if (rte_eth_dev_count_avail() == 0) {
     std::fprintf(stderr,
                  "%s: no DPDK port. Give one in the EAL arguments, e.g. "
@@ -172,6 +188,7 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   ec.port = port_;
   ec.mac.bytes = info->mac;
   ec.addr = common.addr;
+  ec.addr_count = common.addr_count;
   ec.prefix_len = common.prefix_len;
   ec.gateway = common.gateway;
   const glue::PortOffloads& off = info->offloads;
@@ -218,9 +235,14 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   }
   lcores_ = lcores;
   engines_[0]->announce();
-  std::fprintf(stderr, "%s: port %u (%s) %s/%u mac %s mtu %u\n", argv_[0], port_,
+  std::string range;
+  if (common.addr_count > 1) {
+    range = " to " + wire::Ipv4Addr{common.addr.value + common.addr_count - 1}.to_string() + " (" +
+            std::to_string(common.addr_count) + " addresses)";
+  }
+  std::fprintf(stderr, "%s: port %u (%s) %s/%u%s mac %s mtu %u\n", argv_[0], port_,
                info->driver.c_str(), common.addr.to_string().c_str(), common.prefix_len,
-               ec.mac.to_string().c_str(), mtu);
+               range.c_str(), ec.mac.to_string().c_str(), mtu);
   if (engines > 1) {
     std::fprintf(stderr, "%s: %u engines on lcores", argv_[0], engines);
     for (unsigned l : lcores_) std::fprintf(stderr, " %u", l);

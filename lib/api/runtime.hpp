@@ -39,6 +39,9 @@ namespace sluice::api {
 struct CommonOptions {
   wire::Ipv4Addr addr{};
   std::uint8_t prefix_len = 24;
+  /// Local addresses: addr and the addr_count - 1 after it (engine::EngineConfig::addr_count),
+  /// all inside addr/prefix_len; 1..engine::Engine::kMaxAddresses.
+  std::uint32_t addr_count = 1;
   wire::Ipv4Addr gateway{};
   bool stats = false;  ///< per-second counters on stderr
   std::uint16_t mtu = 0;

@@ -48,6 +48,9 @@ bool tcp_checksum_ok(const rte_mbuf* m, const wire::ParsedFrame& pf) noexcept {
 Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone_pool,
                const time::Clock& clock, const tcp::SipHash::Key& secret)
     : config_(config), pool_(pool), clock_(clock), now_(clock.now()), next_arp_expiry_(now_ + 1s) {
+  // A library never aborts: a count out of range (the runtime checks it first) is clamped.
+  config_.addr_count = std::clamp<std::uint32_t>(config_.addr_count, 1, kMaxAddresses);
+  next_ephemeral_.fill(kEphemeralFirst);
   tcp::StackResources res;
   res.pool = pool;
   res.clone_pool = clone_pool;
@@ -167,7 +170,7 @@ void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
     rte_pktmbuf_free(m);
     return;
   }
-  if (pf_.ip.dst != config_.addr) {
+  if (!is_local(pf_.ip.dst)) {
     ++counters_.not_for_us;
     rte_pktmbuf_free(m);
     return;
@@ -207,8 +210,9 @@ void Engine::handle_frame(rte_mbuf* m, bool from_peer) noexcept {
 }
 
 // RFC 826 "Packet Reception": update a known sender; if we are the target, add the
-// sender; answer requests for our address. Several engines: the one that received the
-// frame answers and copies it to the others, which only learn (each has its own cache).
+// sender; answer requests for any of our addresses, from that address. Several engines:
+// the one that received the frame answers and copies it to the others, which only learn
+// (each has its own cache).
 void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer) noexcept {
   const wire::ArpPacket& a = pf.arp;
   if (from_peer) {
@@ -216,14 +220,14 @@ void Engine::handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer
   } else {
     (a.is_request() ? counters_.arp_requests_in : counters_.arp_replies_in)++;
   }
-  const bool for_us = a.tpa == config_.addr;
-  if (!a.spa.is_unspecified() && a.spa != config_.addr &&
+  const bool for_us = is_local(a.tpa);
+  if (!a.spa.is_unspecified() && !is_local(a.spa) &&
       (for_us || arp_.lookup(a.spa, now_).has_value())) {
     arp_.learn(a.spa, a.sha, now_,
                [this](rte_mbuf* held, const wire::MacAddr& mac) { frame_and_send(held, mac); });
   }
   if (for_us && a.is_request() && !from_peer) {
-    send_arp(wire::ArpPacket::kOpReply, a.sha, a.spa, a.sha);
+    send_arp(wire::ArpPacket::kOpReply, a.tpa, a.sha, a.spa, a.sha);
     ++counters_.arp_replies_out;
   }
   if (mesh_ != nullptr && !from_peer) {
@@ -308,7 +312,7 @@ void Engine::handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
   eth.src = config_.mac;
   wire::Ipv4Header ip{};
   ip.ttl = 64;
-  ip.src = config_.addr;
+  ip.src = pf.ip.dst;  // the one of our addresses that was pinged
   ip.dst = pf.ip.src;
   wire::IcmpEcho echo{};
   echo.type = wire::IcmpType::EchoReply;
@@ -327,8 +331,8 @@ void Engine::handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept {
   rte_pktmbuf_free(m);
 }
 
-void Engine::send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
-                      const wire::MacAddr& eth_dst) noexcept {
+void Engine::send_arp(std::uint16_t op, wire::Ipv4Addr spa, const wire::MacAddr& tha,
+                      wire::Ipv4Addr tpa, const wire::MacAddr& eth_dst) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
     ++counters_.no_mbuf;
@@ -343,29 +347,46 @@ void Engine::send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr
   wire::ArpPacket a{};
   a.op = op;
   a.sha = config_.mac;
-  a.spa = config_.addr;
+  a.spa = spa;
   a.tha = tha;
   a.tpa = tpa;
   wire::build_arp_frame({p, kMinFrame}, eth, a);
   enqueue_tx(m);
 }
 
+// RFC 5227 §3: an ARP request for our own address, sender and target both that address.
 void Engine::announce() noexcept {
-  send_arp(wire::ArpPacket::kOpRequest, wire::MacAddr{}, config_.addr, wire::MacAddr::kBroadcast);
-  ++counters_.arp_requests_out;
+  for (std::uint32_t i = 0; i < config_.addr_count; ++i) {
+    send_arp(wire::ArpPacket::kOpRequest, address(i), wire::MacAddr{}, address(i),
+             wire::MacAddr::kBroadcast);
+    ++counters_.arp_requests_out;
+  }
   flush_tx();
 }
 
 Result<tcp::Tcb*, Errc> Engine::connect(wire::Ipv4Addr remote, std::uint16_t port,
                                         tcp::TcpHandler* handler) noexcept {
-  constexpr std::uint16_t kFirst = 32768;
-  constexpr std::uint16_t kLast = 60999;
-  const tcp::FourTuple t{config_.addr, remote, 0, port};
+  for (std::uint32_t tries = 0; tries < config_.addr_count; ++tries) {
+    const std::uint32_t i = next_source_;
+    next_source_ = i + 1 == config_.addr_count ? 0 : i + 1;
+    auto r = connect_from(address(i), remote, port, handler);
+    if (r.ok() || r.error() != Errc::AddressInUse) return r;
+  }
+  return Err{Errc::AddressInUse};
+}
+
+Result<tcp::Tcb*, Errc> Engine::connect_from(wire::Ipv4Addr local_ip, wire::Ipv4Addr remote,
+                                             std::uint16_t port,
+                                             tcp::TcpHandler* handler) noexcept {
+  if (!is_local(local_ip)) return Err{Errc::InvalidArgument};
+  const tcp::FourTuple t{local_ip, remote, 0, port};
   // Only ports whose replies hash to this engine (every port for a lone engine). A port in
   // TIME-WAIT with this peer could be reused (RFC 6191), but a fresh one is cleaner while
-  // there are any.
+  // there are any. Each address walks its own cursor, so every address has the whole range.
+  std::uint16_t& cursor = next_ephemeral_[local_ip.value - config_.addr.value];
   const auto local = config_.shard.steering.pick_local_port(
-      t, config_.shard.index, kFirst, kLast, next_ephemeral_, [&](std::uint16_t p) noexcept {
+      t, config_.shard.index, kEphemeralFirst, kEphemeralLast, cursor,
+      [&](std::uint16_t p) noexcept {
         return tcp_->state_of({t.local_ip, t.remote_ip, p, t.remote_port}) == tcp::TcpState::Closed;
       });
   if (!local) return Err{Errc::AddressInUse};
@@ -424,7 +445,8 @@ void Engine::route(rte_mbuf* d) noexcept {
     rte_pktmbuf_free(d);
   }
   if (request) {
-    send_arp(wire::ArpPacket::kOpRequest, wire::MacAddr{}, hop, wire::MacAddr::kBroadcast);
+    send_arp(wire::ArpPacket::kOpRequest, config_.addr, wire::MacAddr{}, hop,
+             wire::MacAddr::kBroadcast);
     ++counters_.arp_requests_out;
   }
 }

@@ -10,6 +10,10 @@
 // engine the port has no queue for receives only from the mesh and hands what it sends to
 // engine 0 (relay ring). ARP frames are copied to every engine so all caches learn.
 //
+// Addresses: one, or a contiguous range (EngineConfig::addr_count) that a load generator
+// opens from when one address has too few ephemeral ports. "Is this ours?" is one
+// subtraction and one compare either way.
+//
 // Nothing here locks or allocates after construction; every drop has a counter.
 #pragma once
 
@@ -45,7 +49,12 @@ struct EngineConfig {
   std::uint16_t port = 0;
   std::uint16_t queue = 0;
   wire::MacAddr mac{};
-  wire::Ipv4Addr addr{};         ///< our address on the port
+  wire::Ipv4Addr addr{};  ///< our (first) address on the port
+  /// Local addresses: addr and the addr_count - 1 after it, a contiguous range inside the
+  /// on-link prefix (1..Engine::kMaxAddresses). The engine answers ARP for each, accepts
+  /// IPv4 to each, and active opens take them in turn (a client with more connections to
+  /// one server port than one address has ephemeral ports).
+  std::uint32_t addr_count = 1;
   std::uint8_t prefix_len = 24;  ///< on-link prefix
   wire::Ipv4Addr gateway{};      ///< 0.0.0.0: none (only on-link peers reachable)
   /// RX checksum offloads: a frame whose flags say GOOD (or NONE: "the field is not set
@@ -110,15 +119,39 @@ class Engine {
 
   /// One iteration of the poll loop. Returns the number of packets received.
   std::uint16_t poll() noexcept;
-  /// Sends a gratuitous ARP (announces our address; RFC 5227 §3).
+  /// Sends a gratuitous ARP for each of our addresses (announces them; RFC 5227 §3).
   void announce() noexcept;
 
-  /// Active open to remote:port from our address and a free ephemeral port (32768-60999,
-  /// Linux's default range), taken in turn, among those whose replies hash to this engine
-  /// (FlowSteering::owner_of), so the flow never needs forwarding. Errors: AddressInUse when every
-  /// port to that destination is busy, NoMemory at the connection limit.
+  /// Most local addresses an engine owns (ArpCache::kSlots bounds what a peer of ours has
+  /// to resolve; 64 addresses are 1.8 million ephemeral ports to one server port).
+  static constexpr std::uint32_t kMaxAddresses = 64;
+  /// The ephemeral port range of active opens, Linux's default.
+  static constexpr std::uint16_t kEphemeralFirst = 32768;
+  static constexpr std::uint16_t kEphemeralLast = 60999;
+  static constexpr std::uint32_t kEphemeralPorts = kEphemeralLast - kEphemeralFirst + 1;
+
+  /// Is ip one of our addresses? One subtraction and one compare, whatever the count.
+  [[nodiscard]] bool is_local(wire::Ipv4Addr ip) const noexcept {
+    return ip.value - config_.addr.value < config_.addr_count;
+  }
+  [[nodiscard]] std::uint32_t address_count() const noexcept { return config_.addr_count; }
+  /// Our i-th address. Pre: i < address_count().
+  [[nodiscard]] wire::Ipv4Addr address(std::uint32_t i) const noexcept {
+    return wire::Ipv4Addr{config_.addr.value + i};
+  }
+
+  /// Active open to remote:port from our addresses in turn (round robin), each with a free
+  /// ephemeral port of its own (kEphemeralFirst..kEphemeralLast, taken in turn) among
+  /// those whose replies hash to this engine (FlowSteering::owner_of), so the flow never
+  /// needs forwarding. An address whose ports to that destination are all busy is
+  /// skipped. Errors: AddressInUse when every port of every address is busy, NoMemory at
+  /// the connection limit.
   Result<tcp::Tcb*, Errc> connect(wire::Ipv4Addr remote, std::uint16_t port,
                                   tcp::TcpHandler* handler) noexcept;
+  /// As connect(), from one given local address. Errors: InvalidArgument when `local` is
+  /// not ours, AddressInUse when its ports to that destination are all busy, NoMemory.
+  Result<tcp::Tcb*, Errc> connect_from(wire::Ipv4Addr local, wire::Ipv4Addr remote,
+                                       std::uint16_t port, tcp::TcpHandler* handler) noexcept;
 
   [[nodiscard]] tcp::TcpStack& tcp() noexcept { return *tcp_; }
   [[nodiscard]] const EngineCounters& counters() const noexcept { return counters_; }
@@ -153,7 +186,7 @@ class Engine {
   void trace_segment(const char* dir, const std::uint8_t* ip) const noexcept;
   void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer) noexcept;
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
-  void send_arp(std::uint16_t op, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
+  void send_arp(std::uint16_t op, wire::Ipv4Addr spa, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
                 const wire::MacAddr& eth_dst) noexcept;
   [[nodiscard]] bool on_link(wire::Ipv4Addr ip) const noexcept;
 
@@ -169,7 +202,9 @@ class Engine {
   static constexpr std::uint16_t kTxRing = 512;
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
-  std::uint16_t next_ephemeral_ = 32768;
+  /// Per local address, the next ephemeral port to try (see connect()).
+  std::array<std::uint16_t, kMaxAddresses> next_ephemeral_{};
+  std::uint32_t next_source_ = 0;  ///< the local address connect() tries first
   CoreMesh* mesh_ = nullptr;  ///< config_.shard.mesh when there are other engines
   std::unique_ptr<Impairment> rx_impair_;
   std::unique_ptr<Impairment> tx_impair_;
