@@ -377,7 +377,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
         left_ = left;
         stop_by_ = now + kStopGrace;
       }
-      if (left == 0) {
+      if (left == 0 && linger_until_ == time::Instant::max()) linger_until_ = now + kLinger;
+      if (left == 0 && (e_.tcp().time_wait_count() == 0 || now >= linger_until_)) {
         finished_.store(true, std::memory_order_release);
       } else if (now >= stop_by_) {
         // The peer stopped answering: end what is left (counted as aborted).
@@ -741,6 +742,13 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   static constexpr auto kStopGrace = std::chrono::seconds(3);
   time::Instant stop_by_{};  ///< stopping: abort what is left if none has closed by then
   std::size_t left_ = 0;     ///< stopping: connections left at the last look
+  /// All closed, some in TIME-WAIT (we closed first): our last ACKs may still sit in the
+  /// link's queue, and the link loses them if we exit before the peer has read them (a
+  /// vhost-user peer that is not scheduled just then); it would retransmit its FIN to no
+  /// one. So poll a little longer: past the peer's first retransmission (RTO 200 ms), which
+  /// the TIME-WAIT record answers.
+  static constexpr auto kLinger = std::chrono::milliseconds(500);
+  time::Instant linger_until_ = time::Instant::max();
   time::Instant next_publish_{};
   std::uint64_t start_tsc_ = 0;
   std::uint64_t stop_tsc_ = 0;
