@@ -26,6 +26,8 @@ class ArpCache {
   static constexpr std::size_t kHeldPerEntry = 8;
   static constexpr time::Duration kLifetime = std::chrono::seconds(60);
   static constexpr time::Duration kRetry = std::chrono::seconds(1);
+  /// How long a stale entry is still used while it is asked for again (see resolve()).
+  static constexpr time::Duration kProbeTime = std::chrono::seconds(3);
 
   ArpCache() noexcept = default;
   ~ArpCache();
@@ -35,6 +37,16 @@ class ArpCache {
   /// The address of `ip` if known and fresh.
   [[nodiscard]] std::optional<wire::MacAddr> lookup(wire::Ipv4Addr ip, time::Instant now) noexcept;
 
+  /// The address to send to `ip` with (the transmit path). Fresh: as lookup(). Expired
+  /// (stale): still the old address, for up to kProbeTime while the entry is asked for
+  /// again — `should_request` says when a request is due (once per kRetry); a reply
+  /// (learn) makes it fresh again. nullopt when unknown, unresolved, or stale with no
+  /// answer for kProbeTime: the caller holds the packet (hold) as for a new address.
+  /// Without this a busy flow lost every packet past the held few each time its peer's
+  /// entry expired (every kLifetime), and a long-idle one its first burst.
+  [[nodiscard]] std::optional<wire::MacAddr> resolve(wire::Ipv4Addr ip, time::Instant now,
+                                                     bool& should_request) noexcept;
+
   /// Learns (or refreshes) ip → mac. Packets held for ip are handed to `release` (in order).
   template <class F>
   void learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, time::Instant now, F&& release) noexcept {
@@ -42,6 +54,7 @@ class ArpCache {
     if (e == nullptr) return;
     e->mac = mac;
     e->resolved = true;
+    e->probing = false;
     e->expires = now + kLifetime;
     for (std::uint8_t i = 0; i < e->held; ++i) release(e->pending[i], mac);
     e->held = 0;
@@ -63,10 +76,12 @@ class ArpCache {
     wire::MacAddr mac{};
     time::Instant expires{};  ///< resolved: until then; pending: give up then
     time::Instant last_request{};
+    time::Instant probe_since{};  ///< probing: stale, and asked for again since then
     std::array<rte_mbuf*, kHeldPerEntry> pending{};
     std::uint8_t held = 0;
     bool used = false;
     bool resolved = false;
+    bool probing = false;  ///< resolved but stale, being asked for again (resolve())
   };
 
   Entry* find(wire::Ipv4Addr ip) noexcept;

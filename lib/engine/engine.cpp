@@ -435,11 +435,16 @@ void Engine::route(rte_mbuf* d) noexcept {
     }
     hop = config_.gateway;
   }
-  if (auto mac = arp_.lookup(hop, now_)) {
+  bool request = false;
+  if (auto mac = arp_.resolve(hop, now_, request)) {
+    if (request) [[unlikely]] {  // stale: still used while asked for again
+      send_arp(wire::ArpPacket::kOpRequest, config_.addr, wire::MacAddr{}, hop,
+               wire::MacAddr::kBroadcast);
+      ++counters_.arp_requests_out;
+    }
     frame_and_send(d, *mac);
     return;
   }
-  bool request = false;
   if (!arp_.hold(hop, d, now_, request)) {
     ++counters_.arp_held_dropped;
     rte_pktmbuf_free(d);

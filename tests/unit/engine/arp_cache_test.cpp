@@ -1,5 +1,6 @@
 // ArpCache (RFC 826 resolution for one engine): learning, expiry, packets held while an
-// address resolves and released in order when it does, request rate limit, bounded holds.
+// address resolves and released in order when it does, request rate limit, bounded holds,
+// stale entries used while they are revalidated (RFC 1122 §2.3.2.1).
 #include "engine/arp_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -72,6 +73,51 @@ TEST(ArpCache, HoldsAreBoundedAndUnresolvedOnesAreDroppedLater) {
   EXPECT_EQ(arp.expire(kT0 + 1s), 0u);                                         // still waiting
   EXPECT_EQ(arp.expire(kT0 + 3 * ArpCache::kRetry), ArpCache::kHeldPerEntry);  // gave up
   EXPECT_EQ(rte_mempool_in_use_count(test::test_pktmbuf_pool()), base);
+}
+
+// A peer in constant use must not lose packets each time its entry expires: the old
+// address goes on being used while it is asked for again, once a second.
+TEST(ArpCache, StaleEntryIsStillUsedWhileAskedForAgain) {
+  ArpCache arp;
+  bool request = true;
+  arp.learn(kPeer, kMac, kT0, [](rte_mbuf*, const wire::MacAddr&) {});
+  auto mac = arp.resolve(kPeer, kT0 + 1s, request);
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(*mac, kMac);
+  EXPECT_FALSE(request);  // fresh: nothing to ask
+  const time::Instant stale = kT0 + ArpCache::kLifetime;
+  ASSERT_FALSE(arp.lookup(kPeer, stale).has_value());  // lookup() says only what is fresh
+  mac = arp.resolve(kPeer, stale, request);
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(*mac, kMac);
+  EXPECT_TRUE(request);  // ask again
+  EXPECT_TRUE(arp.resolve(kPeer, stale + 500ms, request).has_value());
+  EXPECT_FALSE(request);  // within a second: no second request
+  EXPECT_TRUE(arp.resolve(kPeer, stale + ArpCache::kRetry, request).has_value());
+  EXPECT_TRUE(request);
+  // The answer makes it fresh again: no more requests.
+  arp.learn(kPeer, kMac, stale + 1500ms, [](rte_mbuf*, const wire::MacAddr&) {});
+  EXPECT_TRUE(arp.resolve(kPeer, stale + 2500ms, request).has_value());
+  EXPECT_FALSE(request);
+  EXPECT_TRUE(arp.lookup(kPeer, stale + 2500ms).has_value());
+}
+
+// ... but an entry nobody answers for goes: after kProbeTime the caller holds and resolves.
+TEST(ArpCache, StaleEntryWithoutAnswerIsDroppedAfterTheProbeTime) {
+  ArpCache arp;
+  bool request = false;
+  arp.learn(kPeer, kMac, kT0, [](rte_mbuf*, const wire::MacAddr&) {});
+  // Idle for long past expiry: the first use starts the probe time.
+  const time::Instant late = kT0 + 10 * ArpCache::kLifetime;
+  EXPECT_TRUE(arp.resolve(kPeer, late, request).has_value());
+  EXPECT_TRUE(request);
+  EXPECT_TRUE(arp.resolve(kPeer, late + ArpCache::kProbeTime - 1ms, request).has_value());
+  EXPECT_FALSE(arp.resolve(kPeer, late + ArpCache::kProbeTime, request).has_value());
+  EXPECT_FALSE(arp.resolve(kPeer, late + ArpCache::kProbeTime + 1s, request).has_value());
+  // A new answer brings it back.
+  arp.learn(kPeer, kMac, late + 5s, [](rte_mbuf*, const wire::MacAddr&) {});
+  EXPECT_TRUE(arp.resolve(kPeer, late + 5s, request).has_value());
+  EXPECT_FALSE(request);
 }
 
 TEST(ArpCache, ManyAddressesCoexist) {
