@@ -73,68 +73,74 @@ TEST(SackRecovery, RetransmitsTheHolesThePeerReports) {
   EXPECT_EQ(h.stack().counters().rto_expired, 0u);
 }
 
+// A SACK connection with timestamps that has sent ten segments of 1000 bytes; the time
+// then moves 5 ms, so a retransmission carries a later timestamp than the originals.
+struct TenSent {
+  tcp::Tcb* t = nullptr;
+  Seq s0;
+  std::uint32_t ts_original = 0;  ///< TSval of the ten originals
+};
+TenSent open_and_send_ten(PacketHarness& h) {
+  TenSent r;
+  r.t = h.open_passive(
+      Seq{100}, {.mss = 1012, .sack_permitted = true, .timestamps = wire::TcpTimestamps{5, 0}});
+  if (r.t == nullptr) return r;
+  r.s0 = r.t->snd_nxt();
+  r.t->send(pattern_bytes(10000, 7));  // ten segments: 1012 less 12 bytes of timestamps
+  r.ts_original = h.expect_tx({.seq = r.s0}).tcp.options.timestamps->tsval;
+  h.clear_tx();
+  h.advance(5ms);
+  return r;
+}
+
+/// The peer acknowledges `ack`, echoing `tsecr`, with SACK blocks.
+void sack_ack(PacketHarness& h, Seq ack, std::uint32_t tsecr,
+              std::initializer_list<wire::SackBlock> blocks) {
+  PeerSegment p{
+      .seq = Seq{101}, .ack = ack, .options = {.timestamps = wire::TcpTimestamps{6, tsecr}}};
+  for (const auto& b : blocks) p.options.sack[p.options.sack_count++] = b;
+  h.send(p);
+}
+
+/// Segment 2 is missing and 3, 4, 5 arrived: the fast retransmission of segment 2.
+Captured fast_retransmit_segment_2(PacketHarness& h, const TenSent& c) {
+  sack_ack(h, c.s0 + 2000, c.ts_original, {{c.s0 + 3000, c.s0 + 4000}});
+  sack_ack(h, c.s0 + 2000, c.ts_original, {{c.s0 + 3000, c.s0 + 5000}});
+  sack_ack(h, c.s0 + 2000, c.ts_original, {{c.s0 + 3000, c.s0 + 6000}});
+  return h.expect_tx({.seq = c.s0 + 2000, .len = 1000u}, "fast retransmit of segment 2");
+}
+
 // RFC 3522 (Eifel) and RFC 4015: segment 2 was only late. The ACK that covers the fast
 // retransmission echoes the original's timestamp, not the retransmission's: the window
 // comes back, and the sender waits for twice as many SACKed segments next time.
 TEST(SackRecovery, ASpuriousFastRetransmitIsUndoneAndTheThresholdRises) {
   PacketHarness h;
-  tcp::Tcb* t = h.open_passive(
-      Seq{100}, {.mss = 1012, .sack_permitted = true, .timestamps = wire::TcpTimestamps{5, 0}});
-  ASSERT_NE(t, nullptr);
-  ASSERT_TRUE(t->timestamps_on());
-  const Seq s0 = t->snd_nxt();
-  t->send(pattern_bytes(10000, 7));  // ten segments of 1012 less 12 bytes of timestamps
-  const std::uint32_t ts_original = h.expect_tx({.seq = s0}).tcp.options.timestamps->tsval;
-  h.clear_tx();
-  const std::uint32_t cwnd_before = t->cwnd();
-  h.advance(5ms);  // the retransmission will carry a later timestamp
-  auto sack_ack = [&](Seq ack, std::uint32_t tsecr, std::initializer_list<wire::SackBlock> blocks) {
-    PeerSegment p{
-        .seq = Seq{101}, .ack = ack, .options = {.timestamps = wire::TcpTimestamps{6, tsecr}}};
-    for (const auto& b : blocks) p.options.sack[p.options.sack_count++] = b;
-    h.send(p);
-  };
-  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 4000}});
-  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 5000}});
-  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 6000}});
-  h.expect_tx({.seq = s0 + 2000, .len = 1000u}, "fast retransmit of segment 2");
-  ASSERT_TRUE(t->in_recovery());
-  ASSERT_LT(t->cwnd(), cwnd_before);
+  const TenSent c = open_and_send_ten(h);
+  ASSERT_NE(c.t, nullptr);
+  const std::uint32_t cwnd_before = c.t->cwnd();
+  fast_retransmit_segment_2(h, c);
+  ASSERT_TRUE(c.t->in_recovery());
+  ASSERT_LT(c.t->cwnd(), cwnd_before);
   // The late original arrives first: its ACK echoes the original timestamp.
-  sack_ack(s0 + 10000, ts_original, {});
-  EXPECT_FALSE(t->in_recovery());
+  sack_ack(h, c.s0 + 10000, c.ts_original, {});
+  EXPECT_FALSE(c.t->in_recovery());
   EXPECT_EQ(h.stack().counters().spurious_recoveries, 1u);
-  EXPECT_GE(t->cwnd(), cwnd_before) << "the reduction is undone";
-  EXPECT_EQ(t->dupthresh(), 6u);
+  EXPECT_GE(c.t->cwnd(), cwnd_before) << "the reduction is undone";
+  EXPECT_EQ(c.t->dupthresh(), 6u);
 }
 
 TEST(SackRecovery, ARetransmissionThatRepairedALossIsNotUndone) {
   PacketHarness h;
-  tcp::Tcb* t = h.open_passive(
-      Seq{100}, {.mss = 1012, .sack_permitted = true, .timestamps = wire::TcpTimestamps{5, 0}});
-  ASSERT_NE(t, nullptr);
-  const Seq s0 = t->snd_nxt();
-  t->send(pattern_bytes(10000, 7));
-  const std::uint32_t ts_original = h.expect_tx({.seq = s0}).tcp.options.timestamps->tsval;
-  h.clear_tx();
-  h.advance(5ms);
-  auto sack_ack = [&](Seq ack, std::uint32_t tsecr, std::initializer_list<wire::SackBlock> blocks) {
-    PeerSegment p{
-        .seq = Seq{101}, .ack = ack, .options = {.timestamps = wire::TcpTimestamps{6, tsecr}}};
-    for (const auto& b : blocks) p.options.sack[p.options.sack_count++] = b;
-    h.send(p);
-  };
-  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 4000}});
-  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 5000}});
-  sack_ack(s0 + 2000, ts_original, {{s0 + 3000, s0 + 6000}});
-  const Captured r = h.expect_tx({.seq = s0 + 2000, .len = 1000u});
-  const std::uint32_t cwnd_in_recovery = t->cwnd();
+  const TenSent c = open_and_send_ten(h);
+  ASSERT_NE(c.t, nullptr);
+  const Captured r = fast_retransmit_segment_2(h, c);
+  const std::uint32_t cwnd_in_recovery = c.t->cwnd();
   // The retransmission filled the hole: the ACK echoes its timestamp.
-  sack_ack(s0 + 10000, r.tcp.options.timestamps->tsval, {});
-  EXPECT_FALSE(t->in_recovery());
+  sack_ack(h, c.s0 + 10000, r.tcp.options.timestamps->tsval, {});
+  EXPECT_FALSE(c.t->in_recovery());
   EXPECT_EQ(h.stack().counters().spurious_recoveries, 0u);
-  EXPECT_LE(t->cwnd(), cwnd_in_recovery + 1000u) << "no undo";
-  EXPECT_EQ(t->dupthresh(), 3u);
+  EXPECT_LE(c.t->cwnd(), cwnd_in_recovery + 1000u) << "no undo";
+  EXPECT_EQ(c.t->dupthresh(), 3u);
 }
 
 TEST(Rto, InitialOneSecondThenFromTheHandshakeSample) {
