@@ -585,11 +585,11 @@ void Tcb::process_text(InSegment& seg) noexcept {
     return;
   }
   rte_mbuf* m = seg.mbuf;
-  // Strip the headers and any link padding: the mbuf becomes exactly the payload.
+  // Strip the headers; the payload is the first payload_len bytes that follow, whatever
+  // comes after them (link padding; in a chain, possibly whole mbufs — the receive buffer
+  // takes exactly pkt_len bytes and frees the rest).
   if (rte_pktmbuf_adj(m, static_cast<std::uint16_t>(seg.payload_offset)) == nullptr) return;
-  if (rte_pktmbuf_pkt_len(m) > seg.payload_len) {
-    rte_pktmbuf_trim(m, static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m) - seg.payload_len));
-  }
+  if (rte_pktmbuf_pkt_len(m) > seg.payload_len) m->pkt_len = seg.payload_len;
   seg.mbuf = nullptr;  // the receive buffer owns it now
   const std::uint32_t ooo_before = rcvbuf_.ooo_bytes();
   std::uint32_t window = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;

@@ -151,5 +151,33 @@ TEST(Lro, AnAggregateOfManySegmentsIsTakenWholeAndAcknowledgedAtOnce) {
   EXPECT_EQ(h.acceptor.handlers[0].received, data);
 }
 
+TEST(Lro, BytesAfterTheIpv4LengthInLaterMbufsAreNotData) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  const Seq ours = t->snd_nxt();
+  // A 1000-byte segment followed by 3000 bytes that the IPv4 length leaves out: the
+  // frame spans two more mbufs, which must not reach the application.
+  const auto data = pattern_bytes(1000, 17);
+  wire::Ipv4Header ip{};
+  ip.ttl = 64;
+  ip.src = kRemoteIp;
+  ip.dst = kLocalIp;
+  wire::TcpHeader th{};
+  th.src_port = kRemotePort;
+  th.dst_port = kLocalPort;
+  th.seq = Seq{101};
+  th.ack = ours;
+  th.flags = Flag::Ack | Flag::Psh;
+  th.window = 65535;
+  std::vector<std::uint8_t> frame(14 + 20 + 20 + data.size());
+  frame.resize(wire::build_tcp_frame(frame, {}, ip, th, data));
+  frame.resize(frame.size() + 3000, 0xee);
+  h.send_frame(frame);
+  h.advance(200ms);
+  EXPECT_EQ(h.acceptor.handlers[0].received, data);
+  EXPECT_EQ(t->rcv_nxt(), Seq{1101});
+}
+
 }  // namespace
 }  // namespace sluice::sim
