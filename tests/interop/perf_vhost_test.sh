@@ -2,6 +2,8 @@
 # sluice-to-sluice: two sluice-perf processes joined by net_vhost (server, lcore 0) and
 # net_virtio_user (client, lcore 1), no NIC, no namespaces, no hugepages. rr and crr for
 # 3 s each: both ends count transactions, none retransmitted, every response byte-exact.
+# With SLUICE_LINK=memif the two processes are joined by net_memif instead (meson test
+# interop_perf_memif): the same program over another link, only the EAL arguments change.
 # Usage: perf_vhost_test.sh BUILD_DIR
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
@@ -18,19 +20,31 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 EAL=(--no-huge -m 1024 --no-pci --no-shconf --no-telemetry --log-level=lib.eal:error)
+# SLUICE_LINK=memif: the same over net_memif (server and client roles) instead.
+case "${SLUICE_LINK:-vhost}" in
+  vhost)
+    SERVER_VDEV="net_vhost0,iface=$SOCK,queues=1,tso=1"
+    CLIENT_VDEV="net_virtio_user0,path=$SOCK,queues=1"
+    LABEL=vhost-user ;;
+  memif)
+    SERVER_VDEV="net_memif0,role=server,socket=$SOCK"
+    CLIENT_VDEV="net_memif0,role=client,socket=$SOCK"
+    LABEL=memif ;;
+  *) echo "unknown SLUICE_LINK '$SLUICE_LINK' (vhost, memif)"; exit 2 ;;
+esac
 json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
 pair() {  # pair MODE CLIENT_ARGS...
   local mode=$1
   shift
   rm -f "$SOCK"
-  "$PERF" "${EAL[@]}" --file-prefix="slvs$$" -l 0 --vdev="net_vhost0,iface=$SOCK,queues=1" -- \
+  "$PERF" "${EAL[@]}" --file-prefix="slvs$$" -l 0 --vdev="$SERVER_VDEV" -- \
     --addr 198.18.1.1/24 --role server --json > "$TMP/server-$mode.json" 2> "$TMP/server-$mode.err" &
   local server=$!
   PIDS+=("$server")
   for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
-  [ -S "$SOCK" ] || { cat "$TMP/server-$mode.err"; echo "FAIL: no vhost-user socket"; exit 1; }
-  "$PERF" "${EAL[@]}" --file-prefix="slvc$$" -l 1 --vdev="net_virtio_user0,path=$SOCK,queues=1" -- \
+  [ -S "$SOCK" ] || { cat "$TMP/server-$mode.err"; echo "FAIL: no $LABEL socket"; exit 1; }
+  "$PERF" "${EAL[@]}" --file-prefix="slvc$$" -l 1 --vdev="$CLIENT_VDEV" -- \
     --addr 198.18.1.2/24 --role client --peer 198.18.1.1 --mode "$mode" --duration 3 --json "$@" \
     > "$TMP/client-$mode.json" 2> "$TMP/client-$mode.err" || { cat "$TMP/client-$mode.err"; echo "FAIL: $mode client"; exit 1; }
   kill -INT "$server"
@@ -49,7 +63,7 @@ pair() {  # pair MODE CLIENT_ARGS...
     [ "$(json "$f" retransmissions)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: retransmissions"; exit 1; }
     [ "$(json "$f" errors)" -eq 0 ] || { cat "$f"; echo "FAIL: $mode $side: errors"; exit 1; }
   done
-  echo "ok: $mode over vhost-user: $(json "$TMP/client-$mode.json" transactions_per_s) transactions/s," \
+  echo "ok: $mode over $LABEL: $(json "$TMP/client-$mode.json" transactions_per_s) transactions/s," \
     "$(json "$TMP/client-$mode.json" connections_per_s) connections/s, clean: $(json "$TMP/client-$mode.json" clean)"
 }
 
