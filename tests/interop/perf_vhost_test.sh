@@ -27,8 +27,8 @@ case "${SLUICE_LINK:-vhost}" in
     CLIENT_VDEV="net_virtio_user0,path=$SOCK,queues=1"
     LABEL=vhost-user ;;
   memif)
-    SERVER_VDEV="net_memif0,role=server,socket=$SOCK"
-    CLIENT_VDEV="net_memif0,role=client,socket=$SOCK"
+    SERVER_VDEV="net_memif0,role=server,socket=$SOCK,socket-abstract=no"
+    CLIENT_VDEV="net_memif0,role=client,socket=$SOCK,socket-abstract=no"
     LABEL=memif ;;
   *) echo "unknown SLUICE_LINK '$SLUICE_LINK' (vhost, memif)"; exit 2 ;;
 esac
