@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tcp/mbuf_checksum.hpp"
 #include "wire/bytes.hpp"
 #include "wire/checksum.hpp"
 
@@ -20,27 +21,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// The TCP checksum of a segment spread over a chain of mbufs (lib/wire checks one buffer).
+/// The TCP checksum of a segment spread over a chain of mbufs.
 bool tcp_checksum_ok(const rte_mbuf* m, const wire::ParsedFrame& pf) noexcept {
-  auto remaining = static_cast<std::uint32_t>(pf.ip.payload_len());  // TCP header + data
-  std::uint32_t sum = wire::pseudo_header_sum(pf.ip.src, pf.ip.dst, wire::IpProto::Tcp,
-                                              static_cast<std::uint16_t>(remaining));
-  std::size_t skip = pf.l4_offset;
-  std::size_t at = 0;  // offset into the TCP segment
-  for (; m != nullptr && remaining > 0; m = m->next) {
-    std::size_t len = m->data_len;
-    if (skip >= len) {
-      skip -= len;
-      continue;
-    }
-    const auto* d = rte_pktmbuf_mtod_offset(m, const std::uint8_t*, skip);
-    len = std::min<std::size_t>(len - skip, remaining);
-    skip = 0;
-    sum = wire::checksum_partial_at(std::span<const std::uint8_t>(d, len), at, sum);
-    at += len;
-    remaining -= static_cast<std::uint32_t>(len);
-  }
-  return remaining == 0 && wire::checksum_fold(sum) == 0;
+  const auto l4_len = static_cast<std::uint16_t>(pf.ip.payload_len());  // TCP header + data
+  std::uint32_t sum = wire::pseudo_header_sum(pf.ip.src, pf.ip.dst, wire::IpProto::Tcp, l4_len);
+  return tcp::mbuf_checksum_partial(m, pf.l4_offset, l4_len, sum) && wire::checksum_fold(sum) == 0;
 }
 
 }  // namespace

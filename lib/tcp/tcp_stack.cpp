@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "tcp/mbuf_checksum.hpp"
 #include "tcp/mbuf_guard.hpp"
 #include "wire/checksum.hpp"
 
@@ -387,13 +388,7 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
   } else {
     std::uint32_t sum = wire::pseudo_header_sum(t.local_ip, t.remote_ip, wire::IpProto::Tcp,
                                                 static_cast<std::uint16_t>(l4_len));
-    sum = wire::checksum_partial(std::span<const std::uint8_t>(p + 20, head_len - 20), sum);
-    std::size_t offset = head_len - 20;
-    for (const rte_mbuf* seg = m->next; seg != nullptr; seg = seg->next) {
-      const auto* d = rte_pktmbuf_mtod(seg, const std::uint8_t*);
-      sum = wire::checksum_partial_at(std::span<const std::uint8_t>(d, seg->data_len), offset, sum);
-      offset += seg->data_len;
-    }
+    mbuf_checksum_partial(m, 20, l4_len, sum);  // the header mbuf, then the payload slices
     csum = wire::checksum_fold(sum);
     ++counters_.segs_out;
   }
