@@ -36,9 +36,16 @@ std::uint32_t IsnGenerator::m(time::Instant now) noexcept {
   return static_cast<std::uint32_t>(ticks);  // modulo 2^32
 }
 
-std::uint32_t IsnGenerator::f(const FourTuple& tuple) const noexcept {
-  const auto bytes = four_tuple_bytes(tuple);
-  return static_cast<std::uint32_t>(f_(bytes));
+std::uint64_t IsnGenerator::hash(const FourTuple& tuple) const noexcept {
+  // four_tuple_bytes() as two little-endian words: bytes 0..7 are local IP, local port and
+  // the first half of the remote IP (each big-endian), bytes 8..11 the rest.
+  const std::uint32_t lip = __builtin_bswap32(tuple.local_ip.value);
+  const std::uint32_t rip = __builtin_bswap32(tuple.remote_ip.value);
+  const std::uint64_t lport = __builtin_bswap16(tuple.local_port);
+  const std::uint32_t rport = __builtin_bswap16(tuple.remote_port);
+  const std::uint64_t lo = std::uint64_t{lip} | lport << 32 | std::uint64_t{rip & 0xffffU} << 48;
+  const std::uint32_t hi = (rip >> 16) | rport << 16;
+  return f_.hash12(lo, hi);
 }
 
 }  // namespace sluice::tcp

@@ -53,7 +53,28 @@ class IsnGenerator {
   [[nodiscard]] static std::uint32_t m(time::Instant now) noexcept;
 
   /// F: the per-tuple offset, the low 32 bits of SipHash-2-4 over four_tuple_bytes().
-  [[nodiscard]] std::uint32_t f(const FourTuple& tuple) const noexcept;
+  [[nodiscard]] std::uint32_t f(const FourTuple& tuple) const noexcept {
+    return static_cast<std::uint32_t>(hash(tuple));
+  }
+
+  /// The connection's timestamp offset (RFC 7323 §5.4): the high 32 bits of the same
+  /// SipHash, so the ISN and the TSval clock of a connection are unrelated to an observer.
+  [[nodiscard]] std::uint32_t ts_offset(const FourTuple& tuple) const noexcept {
+    return static_cast<std::uint32_t>(hash(tuple) >> 32);
+  }
+
+  /// What opening a connection needs, from one SipHash of the tuple.
+  struct Opening {
+    wire::Seq iss;
+    std::uint32_t ts_offset;
+  };
+  [[nodiscard]] Opening opening(const FourTuple& tuple, time::Instant now) const noexcept {
+    const std::uint64_t h = hash(tuple);
+    return {wire::Seq{m(now) + static_cast<std::uint32_t>(h)}, static_cast<std::uint32_t>(h >> 32)};
+  }
+
+  /// SipHash-2-4 of four_tuple_bytes(tuple), without building the bytes.
+  [[nodiscard]] std::uint64_t hash(const FourTuple& tuple) const noexcept;
 
  private:
   SipHash f_;

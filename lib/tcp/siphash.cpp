@@ -43,6 +43,16 @@ struct State {
     round();
     v0 ^= m;
   }
+
+  /// Finalization with d = 4 rounds.
+  constexpr std::uint64_t finish() noexcept {
+    v2 ^= 0xff;
+    round();
+    round();
+    round();
+    round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
 };
 
 // Initialization constants: the ASCII of "somepseudorandomlygeneratedbytes", 8 bytes each.
@@ -67,14 +77,14 @@ std::uint64_t SipHash::operator()(std::span<const std::uint8_t> message) const n
   const std::uint64_t last = load_le(message.data() + full, message.size() - full) |
                              (std::uint64_t{message.size() & 0xffU} << 56);
   s.absorb(last);
+  return s.finish();
+}
 
-  // Finalization with d = 4 rounds.
-  s.v2 ^= 0xff;
-  s.round();
-  s.round();
-  s.round();
-  s.round();
-  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+std::uint64_t SipHash::hash12(std::uint64_t lo, std::uint32_t hi) const noexcept {
+  State s{k0_ ^ kInit0, k1_ ^ kInit1, k0_ ^ kInit2, k1_ ^ kInit3};
+  s.absorb(lo);
+  s.absorb(std::uint64_t{hi} | (std::uint64_t{12} << 56));
+  return s.finish();
 }
 
 }  // namespace sluice::tcp

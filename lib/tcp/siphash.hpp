@@ -25,6 +25,11 @@ class SipHash {
   /// Post: equals the reference implementation's output for the same key and bytes.
   [[nodiscard]] std::uint64_t operator()(std::span<const std::uint8_t> message) const noexcept;
 
+  /// The same function for a 12-byte message given as its little-endian words: `lo` is
+  /// bytes 0..7, `hi` bytes 8..11. No loop over bytes: the connection hashes (ISN and
+  /// timestamp offsets) call it once per connection on the handshake's path.
+  [[nodiscard]] std::uint64_t hash12(std::uint64_t lo, std::uint32_t hi) const noexcept;
+
  private:
   std::uint64_t k0_;  ///< key bytes 0..7, little-endian
   std::uint64_t k1_;  ///< key bytes 8..15, little-endian

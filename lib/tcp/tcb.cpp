@@ -45,7 +45,7 @@ Tcb::~Tcb() = default;  // timers unlink themselves; buffers free their mbufs
 
 // ======================================================================== opening
 
-void Tcb::open_active(Seq iss, time::Instant now) noexcept {
+void Tcb::open_active(Seq iss, std::uint32_t ts_offset, time::Instant now) noexcept {
   const TcpConfig& c = stack_.config();
   iss_ = iss;
   snd_.una = iss;
@@ -54,14 +54,15 @@ void Tcb::open_active(Seq iss, time::Instant now) noexcept {
   snd_.recover = iss;
   // Offer what we support; the peer's SYN-ACK decides (take_options).
   rcv_wscale_ = c.window_scaling ? window_shift_for(c.recv_buffer) : 0;
-  ts_offset_ = stack_.ts_offset_for(tuple_);
+  ts_offset_ = ts_offset;
   rcv_.adv = Seq{};
   set_state(TcpState::SynSent);  // RFC 9293 §3.10.1: OPEN, active → SYN-SENT
   send_syn(now);
   ++stack_.counters_.active_opens;
 }
 
-void Tcb::open_passive(const InSegment& syn, Seq iss, time::Instant now) noexcept {
+void Tcb::open_passive(const InSegment& syn, Seq iss, std::uint32_t ts_offset,
+                       time::Instant now) noexcept {
   const TcpConfig& c = stack_.config();
   passive_ = true;
   irs_ = syn.th.seq;
@@ -73,7 +74,7 @@ void Tcb::open_passive(const InSegment& syn, Seq iss, time::Instant now) noexcep
   snd_.recover = iss;
   take_options(syn.th.options, false);
   rcv_wscale_ = ws_ok_ ? window_shift_for(c.recv_buffer) : 0;
-  ts_offset_ = stack_.ts_offset_for(tuple_);
+  ts_offset_ = ts_offset;
   snd_.wnd = syn.th.window;  // never scaled in a SYN (RFC 7323 §2.2)
   snd_.max_wnd = snd_.wnd;
   snd_.wl1 = syn.th.seq;

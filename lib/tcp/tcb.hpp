@@ -133,8 +133,10 @@ class Tcb {
   enum class RtxMode : std::uint8_t { Retransmit, Persist, Probe };
 
   // --- opening (called by TcpStack / Listener) ---
-  void open_active(Seq iss, time::Instant now) noexcept;
-  void open_passive(const InSegment& syn, Seq iss, time::Instant now) noexcept;
+  /// ts_offset: the connection's TSval offset (RFC 7323 §5.4), from the ISN's hash.
+  void open_active(Seq iss, std::uint32_t ts_offset, time::Instant now) noexcept;
+  void open_passive(const InSegment& syn, Seq iss, std::uint32_t ts_offset,
+                    time::Instant now) noexcept;
   void open_from_cookie(const InSegment& ack, Seq iss, std::uint16_t mss, std::uint8_t wscale,
                         bool sack, bool ts, time::Instant now) noexcept;
 

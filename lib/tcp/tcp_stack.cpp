@@ -172,11 +172,11 @@ void TcpStack::input_listen(Listener& l, InSegment& seg, time::Instant now,
     counters_.drop(TcpDrop::ConnectionLimit);
     return;
   }
-  Seq iss = isn_.isn(seg.tuple, now);
+  auto [iss, ts_offset] = isn_.opening(seg.tuple, now);
   if (iss_floor && iss <= *iss_floor) iss = *iss_floor + 1;  // RFC 6191: above the old incarnation
   t->listener_ = &l;
   l.on_embryonic(*t);
-  t->open_passive(seg, iss, now);
+  t->open_passive(seg, iss, ts_offset, now);
   dispatch(*t);
 }
 
@@ -300,7 +300,7 @@ void TcpStack::close_listener(Listener* l) noexcept {
 
 Result<Tcb*, Errc> TcpStack::connect(const FourTuple& tuple, TcpHandler* handler) noexcept {
   if (find(tuple) != nullptr) return Err{Errc::AddressInUse};
-  Seq iss = isn_.isn(tuple, now_);
+  auto [iss, ts_offset] = isn_.opening(tuple, now_);
   if (auto it = tw_table_.find(tuple); it != tw_table_.end()) {
     // RFC 6191 (and RFC 1122 §4.2.2.13): reusing a 4-tuple of ours in TIME-WAIT is safe
     // when the new ISN is above the old SND.NXT; the timestamps continue the old clock.
@@ -312,7 +312,7 @@ Result<Tcb*, Errc> TcpStack::connect(const FourTuple& tuple, TcpHandler* handler
   Tcb* t = new_tcb(tuple);
   if (t == nullptr) return Err{Errc::NoMemory};
   t->handler_ = handler;
-  t->open_active(iss, now_);
+  t->open_active(iss, ts_offset, now_);
   return t;
 }
 
@@ -447,10 +447,6 @@ std::uint32_t TcpStack::ts_clock(time::Instant now) const noexcept {
   // RFC 7323 §5.4: a 1 ms clock; each connection adds its own offset.
   return static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now - epoch_).count() + 1);
-}
-
-std::uint32_t TcpStack::ts_offset_for(const FourTuple& t) const noexcept {
-  return isn_.isn(t, epoch_).raw;  // a keyed hash of the tuple: unpredictable, stable
 }
 
 // ======================================================================== lifecycle

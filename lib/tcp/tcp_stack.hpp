@@ -186,7 +186,6 @@ class TcpStack {
   void dispatch_listeners() noexcept;
 
   [[nodiscard]] std::uint32_t ts_clock(time::Instant now) const noexcept;
-  [[nodiscard]] std::uint32_t ts_offset_for(const FourTuple& t) const noexcept;
 
   TcpConfig config_;
   StackResources res_;

@@ -153,6 +153,47 @@ TEST(IsnGenerator, DifferentSecretsGiveUnrelatedOffsets) {
   EXPECT_GT(differences.size(), 990U);
 }
 
+TEST(IsnGenerator, TupleHashIsSipHashOfTheTupleBytes) {
+  // hash() builds the message's words directly; it must be SipHash-2-4 of the 12 bytes
+  // four_tuple_bytes() spells out, for tuples that differ in every byte position.
+  const IsnGenerator gen(kSecret);
+  const SipHash reference(kSecret);
+  std::uint32_t x = 0x9e3779b9U;
+  for (int i = 0; i < 1000; ++i) {
+    x = x * 1664525U + 1013904223U;
+    const std::uint32_t y = x * 2654435761U;
+    const FourTuple t{Ipv4Addr{x}, Ipv4Addr{y ^ 0x5a5a5a5aU}, static_cast<std::uint16_t>(x >> 7),
+                      static_cast<std::uint16_t>(y >> 3)};
+    const auto bytes = four_tuple_bytes(t);
+    ASSERT_EQ(gen.hash(t), reference(bytes)) << i;
+    EXPECT_EQ(gen.f(t), static_cast<std::uint32_t>(reference(bytes))) << i;
+    EXPECT_EQ(gen.ts_offset(t), static_cast<std::uint32_t>(reference(bytes) >> 32)) << i;
+  }
+}
+
+TEST(IsnGenerator, OpeningIsTheIsnAndTheTimestampOffset) {
+  const IsnGenerator gen(kSecret);
+  const Instant t{5s + 123us};
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    const FourTuple tuple = nth_tuple(i);
+    const auto o = gen.opening(tuple, t);
+    EXPECT_EQ(o.iss, gen.isn(tuple, t));
+    EXPECT_EQ(o.ts_offset, gen.ts_offset(tuple));
+  }
+}
+
+TEST(IsnGenerator, TimestampOffsetIsNotTheIsnOffset) {
+  // Seen together in a SYN-ACK, the ISN and the TSval must not reveal each other: no
+  // constant difference between the two offsets across tuples.
+  const IsnGenerator gen(kSecret);
+  std::unordered_set<std::uint32_t> differences;
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    const FourTuple t = nth_tuple(i);
+    differences.insert(gen.ts_offset(t) - gen.f(t));
+  }
+  EXPECT_GT(differences.size(), 990U);
+}
+
 TEST(IsnGenerator, RandomSecretsDiffer) {
   const auto s1 = IsnGenerator::random_secret();
   const auto s2 = IsnGenerator::random_secret();
