@@ -56,8 +56,8 @@ std::optional<wire::MacAddr> ArpCache::lookup(wire::Ipv4Addr ip, time::Instant n
 // RFC 1122 §2.3.2.1: a cache entry must be revalidated, and flooding the link with
 // requests avoided. Like Linux's STALE/PROBE neighbour states: the old address stays in use
 // while we ask again at most once per kRetry; no answer within kProbeTime, and it is gone.
-std::optional<wire::MacAddr> ArpCache::resolve(wire::Ipv4Addr ip, time::Instant now,
-                                               bool& should_request) noexcept {
+std::optional<wire::MacAddr> ArpCache::resolve_slow(wire::Ipv4Addr ip, time::Instant now,
+                                                    bool& should_request) noexcept {
   should_request = false;
   Entry* e = find(ip);
   if (e == nullptr || !e->resolved) return std::nullopt;

@@ -44,8 +44,16 @@ class ArpCache {
   /// answer for kProbeTime: the caller holds the packet (hold) as for a new address.
   /// Without this a busy flow lost every packet past the held few each time its peer's
   /// entry expired (every kLifetime), and a long-idle one its first burst.
+  /// The common case — the same fresh next hop as last time — is inline: one compare of
+  /// the address, one of the time.
   [[nodiscard]] std::optional<wire::MacAddr> resolve(wire::Ipv4Addr ip, time::Instant now,
-                                                     bool& should_request) noexcept;
+                                                     bool& should_request) noexcept {
+    if (last_ != nullptr && last_->ip == ip && last_->resolved && last_->expires > now) [[likely]] {
+      should_request = false;
+      return last_->mac;
+    }
+    return resolve_slow(ip, now, should_request);
+  }
 
   /// Learns (or refreshes) ip → mac. Packets held for ip are handed to `release` (in order).
   template <class F>
@@ -84,6 +92,8 @@ class ArpCache {
     bool probing = false;  ///< resolved but stale, being asked for again (resolve())
   };
 
+  std::optional<wire::MacAddr> resolve_slow(wire::Ipv4Addr ip, time::Instant now,
+                                            bool& should_request) noexcept;
   Entry* find(wire::Ipv4Addr ip) noexcept;
   Entry* find_or_claim(wire::Ipv4Addr ip, time::Instant now) noexcept;
   static std::size_t slot_of(wire::Ipv4Addr ip) noexcept {

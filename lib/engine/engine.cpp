@@ -4,6 +4,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include <algorithm>
@@ -35,6 +36,10 @@ Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone
     : config_(config), pool_(pool), clock_(clock), now_(clock.now()), next_arp_expiry_(now_ + 1s) {
   // A library never aborts: a count out of range (the runtime checks it first) is clamped.
   config_.addr_count = std::clamp<std::uint32_t>(config_.addr_count, 1, kMaxAddresses);
+  link_mask_ = config_.prefix_len == 0    ? 0u
+               : config_.prefix_len >= 32 ? ~0u
+                                          : ~(~0u >> config_.prefix_len);
+  link_net_ = config_.addr.value & link_mask_;
   next_ephemeral_.fill(kEphemeralFirst);
   tcp::StackResources res;
   res.pool = pool;
@@ -73,7 +78,13 @@ std::uint16_t Engine::poll() noexcept {
     for (std::uint16_t i = 0; i < n; ++i) rx_impair_->push(rx[i], now_, pool_);
     rx_impair_->release(now_, [this](rte_mbuf* m) { receive(m); });
   } else {
-    for (std::uint16_t i = 0; i < n; ++i) receive(rx[i]);
+    // The next frame's headers are fetched while this one is handled: they were written
+    // by the link (another core, or the vhost copy), so they are in no cache of ours.
+    if (n > 0) rte_prefetch0(rte_pktmbuf_mtod(rx[0], const void*));
+    for (std::uint16_t i = 0; i < n; ++i) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], const void*));
+      receive(rx[i]);
+    }
   }
   if (mesh_ != nullptr) drain_mesh();
   // Every iteration, not only when a timer is due: the stack's clock is also the time of
@@ -88,7 +99,7 @@ std::uint16_t Engine::poll() noexcept {
   }
   if (tx_impair_) tx_impair_->release(now_, [this](rte_mbuf* m) { enqueue_tx_now(m); });
   if (mesh_ != nullptr && config_.shard.index == 0 && config_.shard.has_queue) drain_relays();
-  flush_tx();
+  if (tx_count_ != 0) flush_tx();
   return n;
 }
 
@@ -380,11 +391,6 @@ Result<tcp::Tcb*, Errc> Engine::connect_from(wire::Ipv4Addr local_ip, wire::Ipv4
   return r;
 }
 
-bool Engine::on_link(wire::Ipv4Addr ip) const noexcept {
-  if (config_.prefix_len == 0) return true;
-  const std::uint32_t mask = config_.prefix_len >= 32 ? ~0u : ~(~0u >> config_.prefix_len);
-  return (ip.value & mask) == (config_.addr.value & mask);
-}
 
 void Engine::tcp_sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
   auto* self = static_cast<Engine*>(ctx);

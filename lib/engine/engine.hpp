@@ -188,13 +188,17 @@ class Engine {
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void send_arp(std::uint16_t op, wire::Ipv4Addr spa, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
                 const wire::MacAddr& eth_dst) noexcept;
-  [[nodiscard]] bool on_link(wire::Ipv4Addr ip) const noexcept;
+  [[nodiscard]] bool on_link(wire::Ipv4Addr ip) const noexcept {
+    return (ip.value & link_mask_) == link_net_;
+  }
 
   EngineConfig config_;
   rte_mempool* pool_;
   const time::Clock& clock_;
   time::Instant now_;
   time::Instant next_arp_expiry_;
+  std::uint32_t link_mask_ = 0;  ///< the on-link prefix as a mask (prefix_len 0: 0)
+  std::uint32_t link_net_ = 0;   ///< our address under link_mask_
   std::unique_ptr<tcp::TcpStack> tcp_;
   ArpCache arp_;
   EngineCounters counters_;

@@ -120,6 +120,29 @@ TEST(ArpCache, StaleEntryWithoutAnswerIsDroppedAfterTheProbeTime) {
   EXPECT_FALSE(request);
 }
 
+// resolve() answers the last next hop inline: that answer follows every change the slow
+// path would see (a new address learned, another hop in between, expiry).
+TEST(ArpCache, LastHopShortcutFollowsRelearnOtherHopsAndExpiry) {
+  ArpCache arp;
+  const wire::Ipv4Addr other = wire::Ipv4Addr::from_octets(198, 18, 0, 3);
+  const wire::MacAddr mac2{{0x02, 0, 0, 0, 0, 0x22}};
+  arp.learn(kPeer, kMac, kT0, [](rte_mbuf*, const wire::MacAddr&) {});
+  bool request = true;
+  ASSERT_EQ(arp.resolve(kPeer, kT0, request), kMac);
+  EXPECT_FALSE(request);
+  ASSERT_EQ(arp.resolve(kPeer, kT0 + 1ms, request), kMac);  // the shortcut
+  arp.learn(kPeer, mac2, kT0 + 2ms, [](rte_mbuf*, const wire::MacAddr&) {});
+  EXPECT_EQ(arp.resolve(kPeer, kT0 + 3ms, request), mac2);
+  EXPECT_FALSE(arp.resolve(other, kT0 + 3ms, request).has_value());  // unknown
+  arp.learn(other, kMac, kT0 + 4ms, [](rte_mbuf*, const wire::MacAddr&) {});
+  EXPECT_EQ(arp.resolve(other, kT0 + 5ms, request), kMac);
+  EXPECT_EQ(arp.resolve(kPeer, kT0 + 5ms, request), mac2);
+  // Stale: still answered, and a request is due (the slow path, not the shortcut).
+  const time::Instant stale = kT0 + 2ms + ArpCache::kLifetime;
+  EXPECT_EQ(arp.resolve(kPeer, stale, request), mac2);
+  EXPECT_TRUE(request);
+}
+
 TEST(ArpCache, ManyAddressesCoexist) {
   ArpCache arp;
   for (std::uint32_t i = 1; i <= 200; ++i) {
