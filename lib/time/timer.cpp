@@ -7,8 +7,8 @@
 namespace sluice::time {
 
 Timer::~Timer() {
-  if (scheduled()) {
-    wheel_->cancel(*this);
+  if (linked()) {
+    wheel()->cancel(*this);
   }
 }
 

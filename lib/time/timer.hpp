@@ -46,8 +46,8 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
   ~Timer();
 
-  /// True from schedule() until the callback starts or the timer is cancelled.
-  [[nodiscard]] bool scheduled() const noexcept { return hook_.is_linked(); }
+  /// True from schedule() until the callback starts or the timer is cancelled (lazily or not).
+  [[nodiscard]] bool scheduled() const noexcept { return hook_.is_linked() && !parked(); }
 
   /// The deadline last given to schedule() or rearm_lazy(). Meaningful while scheduled.
   [[nodiscard]] Instant deadline() const noexcept { return deadline_; }
@@ -75,11 +75,22 @@ class Timer {
   using Hook = boost::intrusive::list_member_hook<
       boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
+  // In a wheel's list, possibly cancelled lazily (parked: it stays in its slot until the
+  // wheel reaches it or it is re-armed; see TimerWheel::cancel_lazy).
+  [[nodiscard]] bool linked() const noexcept { return hook_.is_linked(); }
+  [[nodiscard]] bool parked() const noexcept { return (wheel_bits_ & 1U) != 0; }
+  [[nodiscard]] TimerWheel* wheel() const noexcept {
+    return reinterpret_cast<TimerWheel*>(wheel_bits_ & ~std::uintptr_t{1});
+  }
+  void set_wheel(TimerWheel* w) noexcept { wheel_bits_ = reinterpret_cast<std::uintptr_t>(w); }
+  void set_parked(bool p) noexcept { wheel_bits_ = (wheel_bits_ & ~std::uintptr_t{1}) | (p ? 1U : 0U); }
+
   Hook hook_;
   Instant deadline_{};
   Callback callback_ = nullptr;
   void* ctx_ = nullptr;
-  TimerWheel* wheel_ = nullptr;  // the wheel it was last scheduled on
+  // The wheel it was last scheduled on; bit 0: parked (cancelled lazily, still linked).
+  std::uintptr_t wheel_bits_ = 0;
 };
 
 static_assert(sizeof(Timer) <= 48, "Timer is embedded in every TCB: keep it small");

@@ -42,6 +42,7 @@ TimerWheel::TimerWheel(Instant origin, Duration tick, Duration span) noexcept
     ++levels_;
     reach <<= kSlotBits;
   }
+  far_ = compute_far_tick();
 }
 
 TimerWheel::~TimerWheel() {
@@ -88,7 +89,7 @@ Instant TimerWheel::at_tick(Tick t) const noexcept {
 
 // The last tick the top level can hold from now_: its slots name top-level digits
 // now+1 .. now+255, i.e. up to the end of the 255th top-level block after the current one.
-TimerWheel::Tick TimerWheel::far_tick() const noexcept {
+TimerWheel::Tick TimerWheel::compute_far_tick() const noexcept {
   const unsigned shift = kSlotBits * (levels_ - 1);
   const Tick base = now_ >> shift;
   if (shift == 56 || base + kSlots > (kNever >> shift)) {
@@ -124,6 +125,10 @@ void TimerWheel::clear_bit(unsigned level, unsigned index) noexcept {
 // a header inside slots_ names the slot whose bit to clear. (The header of process()'s local
 // expiry list lives on the stack and so matches no slot.)
 void TimerWheel::unlink(Timer& timer) noexcept {
+  if (timer.parked()) {
+    timer.set_parked(false);
+    --parked_;
+  }
   const auto it = List::s_iterator_to(timer);
   const auto next = std::next(it);
   const bool alone = next == std::prev(it);
@@ -144,18 +149,22 @@ void TimerWheel::unlink(Timer& timer) noexcept {
 
 void TimerWheel::schedule(Timer& timer, Instant deadline) noexcept {
   assert(timer.callback_ != nullptr);
-  if (timer.scheduled()) {
-    timer.wheel_->unlink(timer);
+  if (timer.linked()) {
+    timer.wheel()->unlink(timer);
   }
   timer.deadline_ = deadline;
-  timer.wheel_ = this;
+  timer.set_wheel(this);
   ++size_;
   place(timer, std::clamp(tick_ceil(deadline), now_ + 1, far_tick()));
 }
 
 void TimerWheel::rearm_lazy(Timer& timer, Instant deadline) noexcept {
-  if (timer.scheduled() && timer.wheel_ == this && deadline >= timer.deadline_) {
+  if (timer.linked() && timer.wheel() == this && deadline >= timer.deadline_) {
     // It sits at or before the tick of its old deadline, hence before the new one.
+    if (timer.parked()) {
+      timer.set_parked(false);
+      --parked_;
+    }
     timer.deadline_ = deadline;
     return;
   }
@@ -163,8 +172,29 @@ void TimerWheel::rearm_lazy(Timer& timer, Instant deadline) noexcept {
 }
 
 void TimerWheel::cancel(Timer& timer) noexcept {
-  if (timer.scheduled()) {
-    timer.wheel_->unlink(timer);
+  if (timer.linked()) {
+    timer.wheel()->unlink(timer);
+  }
+}
+
+void TimerWheel::cancel_lazy(Timer& timer) noexcept {
+  if (!timer.linked() || timer.parked()) {
+    return;
+  }
+  if (timer.wheel() != this) {
+    timer.wheel()->unlink(timer);
+    return;
+  }
+  timer.set_parked(true);
+  ++parked_;
+}
+
+// A parked timer the wheel has taken out of its list: it is gone.
+void TimerWheel::drop_parked(Timer& timer) noexcept {
+  timer.set_parked(false);
+  --parked_;
+  if (--size_ == 0) {
+    next_event_ = kNever;
   }
 }
 
@@ -205,6 +235,10 @@ std::size_t TimerWheel::process(Tick t) noexcept {
     while (!moving.empty()) {
       Timer& timer = moving.front();
       moving.pop_front();
+      if (timer.parked()) {
+        drop_parked(timer);
+        continue;
+      }
       place(timer, std::clamp(tick_ceil(timer.deadline_), t, far_tick()));
     }
   }
@@ -230,6 +264,10 @@ std::size_t TimerWheel::process(Tick t) noexcept {
     // it and so never fire), or reschedule anything into a later tick.
     Timer& timer = expiring.front();
     expiring.pop_front();
+    if (timer.parked()) {
+      drop_parked(timer);
+      continue;
+    }
     const Tick due = tick_ceil(timer.deadline_);
     if (due > t) {  // re-armed lazily, or parked beyond the horizon: not yet
       place(timer, std::min(due, far_tick()));
@@ -254,16 +292,16 @@ std::size_t TimerWheel::advance(Instant now) noexcept {
   std::size_t fired = 0;
   // Jump from one tick with work to the next; the ticks in between have nothing to do.
   while (next_event_ <= target) {
-    now_ = next_event_;
+    set_now(next_event_);
     fired += process(now_);
   }
-  now_ = target;
+  set_now(target);
   advancing_ = false;
   return fired;
 }
 
 Instant TimerWheel::next_deadline() const noexcept {
-  return size_ == 0 ? Instant::max() : at_tick(scan_next_event());
+  return size() == 0 ? Instant::max() : at_tick(scan_next_event());
 }
 
 }  // namespace sluice::time

@@ -59,6 +59,14 @@ class TimerWheel {
   /// Post: !timer.scheduled(). O(1).
   void cancel(Timer& timer) noexcept;
 
+  /// Like cancel(), but a timer scheduled here stays in its slot, marked: its callback
+  /// will not run, and a rearm_lazy() to a deadline not earlier than its last one takes
+  /// it back with one store. For timers cancelled and re-armed on every exchange (the
+  /// retransmission timer when all data is acknowledged, the delayed ACK timer when an ACK
+  /// rides on data). The wheel drops a parked timer when it reaches its slot.
+  /// Post: !timer.scheduled().
+  void cancel_lazy(Timer& timer) noexcept;
+
   /// Moves the wheel to floor((now - origin) / tick) and runs the callback of every timer
   /// due up to there: ticks in order, and within a tick in deadline order (ties in
   /// scheduling order). While a callback runs, this->now() is the tick it was due at, and
@@ -74,8 +82,8 @@ class TimerWheel {
   [[nodiscard]] Instant next_deadline() const noexcept;
 
   /// Number of scheduled timers (those whose callback is still to run).
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_ - parked_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 
   /// The current tick as an instant: origin + tick * floor((last advance() - origin) / tick).
   [[nodiscard]] Instant now() const noexcept { return at_tick(now_); }
@@ -96,10 +104,16 @@ class TimerWheel {
   [[nodiscard]] Tick tick_ceil(Instant t) const noexcept;
   [[nodiscard]] Tick tick_floor(Instant t) const noexcept;
   [[nodiscard]] Instant at_tick(Tick t) const noexcept;
-  [[nodiscard]] Tick far_tick() const noexcept;
+  [[nodiscard]] Tick compute_far_tick() const noexcept;
+  [[nodiscard]] Tick far_tick() const noexcept { return far_; }
+  void set_now(Tick t) noexcept {
+    now_ = t;
+    far_ = compute_far_tick();
+  }
   [[nodiscard]] Tick scan_next_event() const noexcept;
   void place(Timer& timer, Tick expiry) noexcept;
   void unlink(Timer& timer) noexcept;
+  void drop_parked(Timer& timer) noexcept;
   void clear_bit(unsigned level, unsigned slot) noexcept;
   std::size_t process(Tick t) noexcept;
   [[nodiscard]] List& slot(unsigned level, unsigned index) noexcept {
@@ -112,7 +126,9 @@ class TimerWheel {
   // Inserting lowers it; cancelling leaves it (advance() then finds an empty slot and
   // rescans); processing a tick recomputes it from the bitmaps.
   Tick next_event_ = kNever;
-  std::size_t size_ = 0;
+  Tick far_ = kNever;        // compute_far_tick() for now_
+  std::size_t size_ = 0;     // timers in the slots, parked ones included
+  std::size_t parked_ = 0;   // of which cancelled lazily
   Tick tick_ns_;
   Instant origin_;
   Duration tick_;
