@@ -158,7 +158,7 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
     if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);
     snd_.una = iss_ + 1;
     retries_ = 0;
-    stack_.wheel_.cancel(rtx_timer_);
+    stack_.wheel_.cancel_lazy(rtx_timer_);
     snd_.wnd = seg.th.window;  // a SYN's window is never scaled (RFC 7323 §2.2)
     snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
     snd_.wl1 = seg.th.seq;
@@ -250,7 +250,7 @@ void Tcb::input_syn_sent(InSegment& seg, time::Instant now) noexcept {
     }
     snd_.una = th.ack;
     retries_ = 0;
-    stack_.wheel_.cancel(rtx_timer_);
+    stack_.wheel_.cancel_lazy(rtx_timer_);
     enter_established(now);
     ack_now_ = true;
     if (seg.payload_len > 0) process_text(seg);
@@ -361,7 +361,7 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
     if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);
     snd_.una = iss_ + 1;
     retries_ = 0;
-    stack_.wheel_.cancel(rtx_timer_);
+    stack_.wheel_.cancel_lazy(rtx_timer_);
     // SYN-RECEIVED → ESTABLISHED (§3.10.7.4 fifth); the window of this segment is scaled.
     snd_.wnd = std::uint32_t{seg.th.window} << snd_wscale_;
     snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
@@ -448,8 +448,14 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
   }
   // RTT (RFC 6298 §3 with Karn; RFC 7323 §4 with timestamps).
   if (ts_ok_ && seg.th.options.timestamps.has_value() && seg.th.options.timestamps->tsecr != 0) {
-    const std::uint32_t ms = ts_now(now) - seg.th.options.timestamps->tsecr;
-    if (ms < 0x7fffffff) rtt_.on_sample(std::chrono::milliseconds(ms));
+    const std::uint32_t tsecr = seg.th.options.timestamps->tsecr;
+    // After a timeout, an echo older than the retransmission is the TSval of a segment
+    // whose ACK was lost (the peer answers the duplicate with its older TS.Recent,
+    // RFC 7323 §5.3 R2): that "RTT" would count the whole timeout. Karn's rule, in
+    // timestamps: no sample from before the retransmission.
+    const bool stale = retries_ > 0 && static_cast<std::int32_t>(tsecr - rto_tsval_) < 0;
+    const std::uint32_t ms = ts_now(now) - tsecr;
+    if (!stale && ms < 0x7fffffff) rtt_.on_sample(std::chrono::milliseconds(ms));
   } else if (rtt_timing_ && rtt_seq_ < ack) {
     rtt_.on_sample(now - rtt_start_);
     rtt_timing_ = false;
@@ -496,7 +502,7 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
   tlp_out_ = false;  // RFC 8985 §7.4: an ACK of new data ends the probe episode
   // RFC 6298 §5.2/5.3: all acknowledged → timer off; else restart it.
   if (snd_.una == snd_.max) {
-    if (rtx_mode_ != RtxMode::Persist) stack_.wheel_.cancel(rtx_timer_);
+    if (rtx_mode_ != RtxMode::Persist) stack_.wheel_.cancel_lazy(rtx_timer_);
   } else {
     arm_loss_timer(now);
   }
@@ -564,7 +570,7 @@ void Tcb::update_send_window(const InSegment& seg) noexcept {
     snd_.wl2 = th.ack;
     if (opened && rtx_mode_ == RtxMode::Persist) {
       // The window opened: persist ends; whatever is outstanding is timed by the RTO.
-      stack_.wheel_.cancel(rtx_timer_);
+      stack_.wheel_.cancel_lazy(rtx_timer_);
       rtx_mode_ = RtxMode::Retransmit;
       rtt_.reset_backoff();
       if (snd_.una != snd_.max) arm_rtx(stack_.now_);
@@ -792,7 +798,7 @@ void Tcb::output(time::Instant now) noexcept {
       snd_.max = wire::seq_max(snd_.max, snd_.nxt);
       ack_now_ = false;
       unacked_segs_ = 0;
-      stack_.wheel_.cancel(delack_timer_);
+      stack_.wheel_.cancel_lazy(delack_timer_);
       if (!rtx_timer_.scheduled()) arm_rtx(now);
     }
   }
@@ -854,7 +860,7 @@ bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
   }
   ack_now_ = false;
   unacked_segs_ = 0;
-  stack_.wheel_.cancel(delack_timer_);
+  stack_.wheel_.cancel_lazy(delack_timer_);
   last_tx_ = now;
   if (!rtx_timer_.scheduled() || rtx_mode_ == RtxMode::Persist) arm_loss_timer(now);
   return true;
@@ -924,7 +930,7 @@ void Tcb::send_ack(time::Instant now) noexcept {
   if (stack_.transmit(tuple_, s, nullptr)) {
     ack_now_ = false;
     unacked_segs_ = 0;
-    stack_.wheel_.cancel(delack_timer_);
+    stack_.wheel_.cancel_lazy(delack_timer_);
   }
 }
 
@@ -950,7 +956,7 @@ void Tcb::schedule_ack(time::Instant now, bool immediate) noexcept {
   if (immediate) {
     ack_now_ = true;
   } else if (!delack_timer_.scheduled()) {
-    stack_.wheel_.schedule(delack_timer_, now + stack_.config().delayed_ack);
+    stack_.wheel_.rearm_lazy(delack_timer_, now + stack_.config().delayed_ack);
   }
 }
 
@@ -985,7 +991,7 @@ void Tcb::arm_loss_timer(time::Instant now) noexcept {
     pto = std::max<time::Duration>(pto, std::chrono::milliseconds(10));
     if (pto < rtt_.rto()) {
       rtx_mode_ = RtxMode::Probe;
-      stack_.wheel_.schedule(rtx_timer_, now + pto);
+      stack_.wheel_.rearm_lazy(rtx_timer_, now + pto);
       return;
     }
   }
@@ -1019,13 +1025,13 @@ void Tcb::send_tail_loss_probe(time::Instant now) noexcept {
 
 void Tcb::arm_rtx(time::Instant now) noexcept {
   rtx_mode_ = RtxMode::Retransmit;
-  stack_.wheel_.schedule(rtx_timer_, now + rtt_.rto());
+  stack_.wheel_.rearm_lazy(rtx_timer_, now + rtt_.rto());
 }
 
 void Tcb::arm_persist(time::Instant now) noexcept {
   rtx_mode_ = RtxMode::Persist;
   // RFC 9293 §3.8.6.1: probe at RTO intervals with exponential back-off, never giving up.
-  stack_.wheel_.schedule(rtx_timer_, now + rtt_.rto());
+  stack_.wheel_.rearm_lazy(rtx_timer_, now + rtt_.rto());
 }
 
 void Tcb::restart_keepalive(time::Instant now) noexcept {
@@ -1126,6 +1132,7 @@ void Tcb::on_rtx_timer() noexcept {
       snd_.recover = snd_.max;  // RFC 6582 §4: no fast retransmit for these old ACKs
       snd_.nxt = snd_.una;
       high_rxt_ = snd_.una;
+      rto_tsval_ = ts_now(now);  // what the resend below carries
       // Resend the first segment (or the FIN) now, whatever Nagle or the window say.
       const std::uint32_t unacked_data = static_cast<std::uint32_t>(
           wire::seq_min(snd_.max, fin_queued_ ? fin_seq_ : snd_.max) - snd_.una);

@@ -244,6 +244,7 @@ class Tcb {
   std::uint8_t dupthresh_ = 3;
   // Spurious fast retransmit detection (Eifel, RFC 3522) and its undo (RFC 4015 §2):
   std::uint32_t undo_tsval_ = 0;  ///< TSval of the retransmission
+  std::uint32_t rto_tsval_ = 0;   ///< TSval of the last retransmission on a timeout
   std::uint32_t undo_cwnd_ = 0;   ///< cwnd and ssthresh before the loss response
   std::uint32_t undo_ssthresh_ = 0;
   Seq undo_seq_;                   ///< the retransmitted segment

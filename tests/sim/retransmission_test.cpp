@@ -281,5 +281,47 @@ TEST(Keepalive, AnsweredProbeKeepsTheConnection) {
   EXPECT_EQ(h.acceptor.handlers[0].closed, 0);
 }
 
+// RFC 7323 §5.3 R2: a duplicate segment is answered with the receiver's old TS.Recent.
+// When the ACK of the original was lost, the ACK that answers the timeout's resend echoes
+// the original's TSval, and now - TSecr would count the whole timeout as one round trip.
+TEST(RtoSample, NoTimestampSampleFromBeforeTheTimeoutsRetransmission) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1012, .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  t->set_no_delay(true);
+  const Seq s0 = t->snd_nxt();
+  // A first exchange gives an RTT sample of 10 ms.
+  t->send(pattern_bytes(1000, 1));
+  const std::uint32_t ts_a = h.expect_tx({.seq = s0, .len = 1000u}).tcp.options.timestamps->tsval;
+  h.advance(10ms);
+  h.send({.seq = Seq{101}, .ack = s0 + 1000, .options = {.timestamps = wire::TcpTimestamps{6, ts_a}}});
+  const time::Duration srtt = t->rtt().srtt();
+  ASSERT_EQ(srtt, 10ms);
+  // The second segment arrives but its ACK is lost: the timeout resends it.
+  t->send(pattern_bytes(1000, 2));
+  const std::uint32_t ts_b =
+      h.expect_tx({.seq = s0 + 1000, .len = 1000u}).tcp.options.timestamps->tsval;
+  const time::Duration rto = t->rto();
+  h.advance(rto);
+  const std::uint32_t ts_c =
+      h.expect_tx({.seq = s0 + 1000, .len = 1000u}, "the timeout's resend").tcp.options.timestamps->tsval;
+  ASSERT_GT(ts_c, ts_b);
+  EXPECT_EQ(t->rtt().backoff_count(), 1u);
+  // The peer answers the duplicate with the original's TSval: no sample.
+  h.advance(10ms);
+  h.send({.seq = Seq{101}, .ack = s0 + 2000, .options = {.timestamps = wire::TcpTimestamps{7, ts_b}}});
+  EXPECT_EQ(t->snd_una(), s0 + 2000);
+  EXPECT_EQ(t->rtt().srtt(), srtt) << "an RTT of a whole RTO is not a sample";
+  EXPECT_EQ(t->rto(), rto * 2) << "Karn: the backed-off RTO stays until a valid sample";
+  // The next exchange, echoing a TSval after the timeout, is sampled again (12 ms).
+  t->send(pattern_bytes(1000, 3));
+  const std::uint32_t ts_d =
+      h.expect_tx({.seq = s0 + 2000, .len = 1000u}).tcp.options.timestamps->tsval;
+  h.advance(12ms);
+  h.send({.seq = Seq{101}, .ack = s0 + 3000, .options = {.timestamps = wire::TcpTimestamps{8, ts_d}}});
+  EXPECT_NE(t->rtt().srtt(), srtt);
+  EXPECT_EQ(t->rtt().backoff_count(), 0u);
+}
+
 }  // namespace
 }  // namespace sluice::sim
