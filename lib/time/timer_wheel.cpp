@@ -42,7 +42,7 @@ TimerWheel::TimerWheel(Instant origin, Duration tick, Duration span) noexcept
     ++levels_;
     reach <<= kSlotBits;
   }
-  far_ = compute_far_tick();
+  set_now(0);
 }
 
 TimerWheel::~TimerWheel() {
@@ -284,6 +284,9 @@ std::size_t TimerWheel::process(Tick t) noexcept {
 
 std::size_t TimerWheel::advance(Instant now) noexcept {
   assert(!advancing_ && "advance() called from a timer callback");
+  if (now < next_tick_at_) {
+    return 0;  // still within the current tick: the common case, called every poll
+  }
   const Tick target = tick_floor(now);
   if (advancing_ || target <= now_) {
     return 0;

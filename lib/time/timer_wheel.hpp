@@ -109,6 +109,7 @@ class TimerWheel {
   void set_now(Tick t) noexcept {
     now_ = t;
     far_ = compute_far_tick();
+    next_tick_at_ = at_tick(now_ + 1);
   }
   [[nodiscard]] Tick scan_next_event() const noexcept;
   void place(Timer& timer, Tick expiry) noexcept;
@@ -127,6 +128,7 @@ class TimerWheel {
   // rescans); processing a tick recomputes it from the bitmaps.
   Tick next_event_ = kNever;
   Tick far_ = kNever;        // compute_far_tick() for now_
+  Instant next_tick_at_;     // where tick now_ + 1 begins: advance() before it has nothing to do
   std::size_t size_ = 0;     // timers in the slots, parked ones included
   std::size_t parked_ = 0;   // of which cancelled lazily
   Tick tick_ns_;
