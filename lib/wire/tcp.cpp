@@ -39,16 +39,13 @@ std::size_t TcpHeader::emit(std::span<std::uint8_t> out) const noexcept {
   const std::size_t len = emit_len();
   if (out.size() < len) return 0;
   std::uint8_t* p = out.data();
-  store_be16(p, src_port);
-  store_be16(p + 2, dst_port);
+  store_be32(p, (std::uint32_t{src_port} << 16) | dst_port);
   store_be32(p + 4, seq.raw);
   store_be32(p + 8, ack.raw);
-  p[12] = static_cast<std::uint8_t>((len / 4) << 4);
-  p[13] = flags;
-  store_be16(p + 14, window);
-  store_be16(p + 16, checksum);
-  store_be16(p + 18, urgent);
-  options.emit(out.subspan(kMinSize));
+  store_be32(p + 12,
+             (static_cast<std::uint32_t>(len / 4) << 28) | (std::uint32_t{flags} << 16) | window);
+  store_be32(p + 16, (std::uint32_t{checksum} << 16) | urgent);
+  options.emit_unchecked(p + kMinSize);
   return len;
 }
 

@@ -14,8 +14,42 @@ Result<TcpOptions, ParseError> TcpOptions::parse(
   return o;
 }
 
-Result<void, ParseError> TcpOptions::parse_into(std::span<const std::uint8_t> option_bytes,
-                                                TcpOptions& o) noexcept {
+Result<void, ParseError> TcpOptions::parse_into_other(std::span<const std::uint8_t> option_bytes,
+                                                      TcpOptions& o) noexcept {
+  const std::uint8_t* p = option_bytes.data();
+  const std::size_t n = option_bytes.size();
+  // NOP NOP TS NOP NOP SACK(2 + 8k) with k = 1..3 blocks filling the area exactly: an
+  // established segment of a stack with timestamps that reports holes (RFC 2018 §3).
+  if ((n == 24 || n == 32 || n == 40) && load_be32(p) == kNopNopTs &&
+      load_be32(p + 12) == (0x01010500u | static_cast<std::uint32_t>(n - 14))) {
+    const std::size_t blocks = (n - 16) / 8;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      o.sack[b] = SackBlock{Seq{load_be32(p + 16 + 8 * b)}, Seq{load_be32(p + 20 + 8 * b)}};
+    }
+    o.mss.reset();
+    o.window_scale.reset();
+    o.sack_permitted = false;
+    o.sack_count = static_cast<std::uint8_t>(blocks);
+    o.timestamps = TcpTimestamps{load_be32(p + 4), load_be32(p + 8)};
+    return {};
+  }
+  // MSS, SACK-permitted+TS or NOP NOP TS, NOP WS: the SYN of Linux and of sluice (20 bytes).
+  if (n == 20 && load_be16(p) == 0x0204) {
+    const std::uint32_t w1 = load_be32(p + 4);
+    if ((w1 == 0x0402080au || w1 == kNopNopTs) && (load_be32(p + 16) >> 8) == 0x010303u) {
+      o.mss = load_be16(p + 2);
+      o.window_scale = std::min(p[19], kMaxWindowScale);
+      o.sack_permitted = w1 != kNopNopTs;
+      o.sack_count = 0;
+      o.timestamps = TcpTimestamps{load_be32(p + 8), load_be32(p + 12)};
+      return {};
+    }
+  }
+  return parse_into_general(option_bytes, o);
+}
+
+Result<void, ParseError> TcpOptions::parse_into_general(std::span<const std::uint8_t> option_bytes,
+                                                        TcpOptions& o) noexcept {
   o.mss.reset();
   o.window_scale.reset();
   o.sack_permitted = false;
@@ -70,38 +104,7 @@ Result<void, ParseError> TcpOptions::parse_into(std::span<const std::uint8_t> op
   return {};
 }
 
-namespace {
-// Bytes of everything but the SACK blocks.
-std::size_t fixed_len(const TcpOptions& o) noexcept {
-  std::size_t len = 0;
-  if (o.mss) len += 4;
-  if (o.timestamps) {
-    len += 12;  // SACK-permitted+TS or NOP NOP TS
-  } else if (o.sack_permitted) {
-    len += 4;  // NOP NOP SACK-permitted
-  }
-  if (o.window_scale) len += 4;
-  return len;
-}
-}  // namespace
-
-std::size_t TcpOptions::sack_blocks_to_emit() const noexcept {
-  const std::size_t wanted = std::min<std::size_t>(sack_count, kMaxSackBlocks);
-  if (wanted == 0) return 0;
-  const std::size_t room = kMaxLen - fixed_len(*this);  // fixed_len <= 20
-  if (room < 4 + 8) return 0;
-  return std::min(wanted, (room - 4) / 8);
-}
-
-std::size_t TcpOptions::emit_len() const noexcept {
-  const std::size_t blocks = sack_blocks_to_emit();
-  return fixed_len(*this) + (blocks > 0 ? 4 + 8 * blocks : 0);
-}
-
-std::size_t TcpOptions::emit(std::span<std::uint8_t> out) const noexcept {
-  const std::size_t total = emit_len();
-  if (out.size() < total) return 0;
-  std::uint8_t* p = out.data();
+void TcpOptions::emit_general(std::uint8_t* p) const noexcept {
   if (mss) {
     p[0] = TcpOptionKind::Mss;
     p[1] = 4;
@@ -135,7 +138,7 @@ std::size_t TcpOptions::emit(std::span<std::uint8_t> out) const noexcept {
     p[3] = *window_scale;
     p += 4;
   }
-  const std::size_t blocks = sack_blocks_to_emit();
+  const std::size_t blocks = sack_count == 0 ? 0 : sack_blocks_after(fixed_len());
   if (blocks > 0) {
     p[0] = TcpOptionKind::Nop;
     p[1] = TcpOptionKind::Nop;
@@ -148,7 +151,6 @@ std::size_t TcpOptions::emit(std::span<std::uint8_t> out) const noexcept {
       p += 8;
     }
   }
-  return total;
 }
 
 }  // namespace sluice::wire

@@ -112,6 +112,48 @@ TEST(TcpHeader, EmitsTheCapturedSynHeader) {
   EXPECT_EQ(h.emit(small), 0u);
 }
 
+TEST(TcpHeader, ReemitsCapturedHeadersByteForByte) {
+  // SYN (MSS, SACK-permitted+TS, NOP WS), data (NOP NOP TS) and SACK (NOP NOP TS NOP NOP
+  // SACK x3): parse the capture, emit it again, get the same header bytes, nothing more.
+  for (auto frame :
+       {std::span<const std::uint8_t>(test::kTcpSyn), std::span<const std::uint8_t>(test::kTcpData),
+        std::span<const std::uint8_t>(test::kTcpSack)}) {
+    const auto seg = segment_of(frame);
+    auto h = TcpHeader::parse(seg);
+    ASSERT_TRUE(h);
+    ASSERT_EQ(h->emit_len(), h->header_len);
+    Bytes out(61, 0xee);
+    ASSERT_EQ(h->emit(out), h->header_len);
+    EXPECT_EQ(Bytes(out.begin(), out.begin() + h->header_len),
+              test::to_vec(seg.first(h->header_len)));
+    for (std::size_t k = h->header_len; k < out.size(); ++k) ASSERT_EQ(out[k], 0xee) << k;
+  }
+}
+
+TEST(TcpHeader, EmitsEachFieldAtItsOffset) {
+  TcpHeader h;
+  h.src_port = 0x0102;
+  h.dst_port = 0x0304;
+  h.seq = Seq{0x05060708};
+  h.ack = Seq{0x090a0b0c};
+  h.flags = 0xd5;
+  h.window = 0x0e0f;
+  h.checksum = 0x1011;
+  h.urgent = 0x1213;
+  Bytes out(20);
+  ASSERT_EQ(h.emit(out), 20u);
+  EXPECT_EQ(out,
+            (Bytes{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x50, 0xd5, 14, 15, 16, 17, 18, 19}));
+  h.options.timestamps = TcpTimestamps{0x14151617, 0x18191a1b};
+  out.assign(32, 0);
+  ASSERT_EQ(h.emit(out), 32u);
+  EXPECT_EQ(out,
+            (Bytes{1,  2,  3,  4,  5, 6, 7, 8,  9,    10,   11,   12,   0x80, 0xd5, 14,   15,
+                   16, 17, 18, 19, 1, 1, 8, 10, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b}));
+  Bytes small(31);
+  EXPECT_EQ(h.emit(small), 0u);
+}
+
 TEST(TcpHeader, ChecksumIgnoresTheFieldsOldContents) {
   auto seg = test::to_vec(segment_of(test::kTcpData));
   const std::uint16_t want = load_be16(seg.data() + 16);
