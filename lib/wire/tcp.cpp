@@ -36,7 +36,8 @@ Result<void, ParseError> TcpHeader::parse_into(std::span<const std::uint8_t> seg
 }
 
 std::size_t TcpHeader::emit(std::span<std::uint8_t> out) const noexcept {
-  const std::size_t len = emit_len();
+  const std::size_t options_len = options.emit_len();
+  const std::size_t len = kMinSize + options_len;
   if (out.size() < len) return 0;
   std::uint8_t* p = out.data();
   store_be32(p, (std::uint32_t{src_port} << 16) | dst_port);
@@ -45,7 +46,7 @@ std::size_t TcpHeader::emit(std::span<std::uint8_t> out) const noexcept {
   store_be32(p + 12,
              (static_cast<std::uint32_t>(len / 4) << 28) | (std::uint32_t{flags} << 16) | window);
   store_be32(p + 16, (std::uint32_t{checksum} << 16) | urgent);
-  options.emit_unchecked(p + kMinSize);
+  options.emit_unchecked(p + kMinSize, options_len);
   return len;
 }
 

@@ -26,11 +26,8 @@ Result<void, ParseError> TcpOptions::parse_into_other(std::span<const std::uint8
     for (std::size_t b = 0; b < blocks; ++b) {
       o.sack[b] = SackBlock{Seq{load_be32(p + 16 + 8 * b)}, Seq{load_be32(p + 20 + 8 * b)}};
     }
-    o.mss.reset();
-    o.window_scale.reset();
-    o.sack_permitted = false;
+    o.set_timestamps_only(load_be32(p + 4), load_be32(p + 8));
     o.sack_count = static_cast<std::uint8_t>(blocks);
-    o.timestamps = TcpTimestamps{load_be32(p + 4), load_be32(p + 8)};
     return {};
   }
   // MSS, SACK-permitted+TS or NOP NOP TS, NOP WS: the SYN of Linux and of sluice (20 bytes).
@@ -50,11 +47,10 @@ Result<void, ParseError> TcpOptions::parse_into_other(std::span<const std::uint8
 
 Result<void, ParseError> TcpOptions::parse_into_general(std::span<const std::uint8_t> option_bytes,
                                                         TcpOptions& o) noexcept {
-  o.mss.reset();
-  o.window_scale.reset();
+  o.clear_mss_and_window_scale();
   o.sack_permitted = false;
   o.sack_count = 0;
-  o.timestamps.reset();
+  std::construct_at(&o.timestamps);
   const std::uint8_t* p = option_bytes.data();
   const std::size_t n = option_bytes.size();
   std::size_t i = 0;

@@ -25,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -108,12 +109,14 @@ struct TcpOptions {
   std::size_t emit(std::span<std::uint8_t> out) const noexcept {
     const std::size_t len = emit_len();
     if (out.size() < len) return 0;
-    emit_unchecked(out.data());
+    emit_unchecked(out.data(), len);
     return len;
   }
-  /// As emit, without the size check: writes emit_len() bytes at p, which must have room.
-  void emit_unchecked(std::uint8_t* p) const noexcept {
-    if (timestamps && !mss && !window_scale && !sack_permitted && sack_count == 0) [[likely]] {
+  /// As emit, without the size check: writes `len` bytes at p, which must have room.
+  /// Precondition: len == emit_len() (the caller has it already: it sized the header).
+  void emit_unchecked(std::uint8_t* p, std::size_t len) const noexcept {
+    // 12 bytes with timestamps leave no room for MSS, WS or SACK: NOP NOP TS or SACK-perm TS.
+    if (len == 12 && timestamps && !sack_permitted) [[likely]] {
       store_be32(p, kNopNopTs);
       store_be32(p + 4, timestamps->tsval);
       store_be32(p + 8, timestamps->tsecr);
@@ -145,12 +148,17 @@ struct TcpOptions {
     const std::size_t fit = (room - 4) / 8;
     return wanted < fit ? wanted : fit;
   }
+  /// Fresh optionals rather than reset() or operator=, which test the engaged flag first:
+  /// plain stores (an optional of a trivial type is trivially destructible).
+  void clear_mss_and_window_scale() noexcept {
+    std::construct_at(&mss);
+    std::construct_at(&window_scale);
+  }
   void set_timestamps_only(std::uint32_t tsval, std::uint32_t tsecr) noexcept {
-    mss.reset();
-    window_scale.reset();
+    clear_mss_and_window_scale();
     sack_permitted = false;
     sack_count = 0;
-    timestamps = TcpTimestamps{tsval, tsecr};
+    std::construct_at(&timestamps, TcpTimestamps{tsval, tsecr});
   }
   /// emit_unchecked for any field values.
   void emit_general(std::uint8_t* p) const noexcept;

@@ -392,7 +392,7 @@ TEST(TcpOptionsShortPath, RandomByteStrings) {
         b = which == 0   ? ts_layout(rng)
             : which == 1 ? ts_sack_layout(rng, 1 + rng() % 3)
                          : syn_layout(rng, which == 2);
-        for (unsigned k = rng() % 3; k > 0; --k)
+        for (auto k = rng() % 3; k > 0; --k)
           b[rng() % b.size()] = common[rng() % common.size()];
         break;
       }
