@@ -166,6 +166,7 @@ class Engine {
   /// Receive path for one frame from the port (public so tests can drive an engine
   /// without a port).
   void receive(rte_mbuf* m) noexcept;
+  void prefetch_lookups(rte_mbuf* const* rx, std::uint16_t n) noexcept;
   /// This engine's number among the engines of its port.
   [[nodiscard]] std::uint16_t index() const noexcept { return config_.shard.index; }
   /// Flushes the TX batch to the port now.

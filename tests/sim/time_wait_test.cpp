@@ -180,6 +180,32 @@ TEST(Connect, ReusesAFourTupleInTimeWait) {
   EXPECT_EQ(again.connected, 1);
 }
 
+// The engine's cache warming before a burst (TcpStack::prefetch_lookup/_entry) reads
+// buckets and entries only: every kind of lookup answers the same after it.
+TEST(Prefetch, LeavesLookupsUnchanged) {
+  PacketHarness h;
+  const Seq our = server_to_time_wait(h);
+  // A live connection from another port, beside the record.
+  h.send({.seq = Seq{500}, .ack = Seq{}, .flags = Flag::Syn, .src_port = 41000});
+  const Captured synack = h.expect_tx({.ack = Seq{501}, .flags = Flag::Syn | Flag::Ack});
+  h.send({.seq = Seq{501}, .ack = synack.seq() + 1, .src_port = 41000});
+  tcp::Tcb* live = h.stack().find(FourTuple{kLocalIp, kRemoteIp, kLocalPort, 41000});
+  ASSERT_NE(live, nullptr);
+  const FourTuple tw = PacketHarness::tuple();
+  const FourTuple none{kLocalIp, kRemoteIp, kLocalPort, 42000};
+  EXPECT_FALSE(h.stack().lookups_leave_cache()) << "two entries stay in the caches";
+  for (const FourTuple& t : {tw, live->tuple(), none}) {
+    h.stack().prefetch_lookup(t);
+    h.stack().prefetch_entry(t);
+  }
+  EXPECT_EQ(h.stack().state_of(tw), TcpState::TimeWait);
+  EXPECT_EQ(h.stack().find(live->tuple()), live);
+  EXPECT_EQ(h.stack().state_of(none), TcpState::Closed);
+  // The TIME-WAIT record still answers a retransmitted FIN.
+  h.send({.seq = Seq{101}, .ack = our, .flags = Flag::Fin | Flag::Ack});
+  h.expect_tx({.seq = our, .ack = Seq{102}, .flags = Flag::Ack});
+}
+
 TEST(Listen, ListeningWorksWhileTimeWaitRecordsExist) {
   PacketHarness h;
   server_to_time_wait(h);
