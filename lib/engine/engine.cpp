@@ -415,13 +415,14 @@ Result<tcp::Tcb*, Errc> Engine::connect_from(wire::Ipv4Addr local_ip, wire::Ipv4
   // TIME-WAIT with this peer could be reused (RFC 6191), but a fresh one is cleaner while
   // there are any. Each address walks its own cursor, so every address has the whole range.
   std::uint16_t& cursor = next_ephemeral_[local_ip.value - config_.addr.value];
+  Result<tcp::Tcb*, Errc> r = Err{Errc::AddressInUse};
   const auto local = config_.shard.steering.pick_local_port(
       t, config_.shard.index, kEphemeralFirst, kEphemeralLast, cursor,
       [&](std::uint16_t p) noexcept {
-        return tcp_->state_of({t.local_ip, t.remote_ip, p, t.remote_port}) == tcp::TcpState::Closed;
+        r = tcp_->connect_fresh({t.local_ip, t.remote_ip, p, t.remote_port}, handler);
+        return r.ok() || r.error() != Errc::AddressInUse;  // in use: the next port
       });
   if (!local) return Err{Errc::AddressInUse};
-  auto r = tcp_->connect({t.local_ip, t.remote_ip, *local, t.remote_port}, handler);
   tcp_->flush();
   return r;
 }

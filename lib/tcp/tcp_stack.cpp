@@ -316,6 +316,18 @@ Result<Tcb*, Errc> TcpStack::connect(const FourTuple& tuple, TcpHandler* handler
   return t;
 }
 
+Result<Tcb*, Errc> TcpStack::connect_fresh(const FourTuple& tuple, TcpHandler* handler) noexcept {
+  if (find(tuple) != nullptr || tw_table_.find(tuple) != tw_table_.end()) {
+    return Err{Errc::AddressInUse};
+  }
+  Tcb* t = new_tcb(tuple);
+  if (t == nullptr) return Err{Errc::NoMemory};
+  const auto [iss, ts_offset] = isn_.opening(tuple, now_);
+  t->handler_ = handler;
+  t->open_active(iss, ts_offset, now_);
+  return t;
+}
+
 // ======================================================================== transmit
 
 bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* data) noexcept {

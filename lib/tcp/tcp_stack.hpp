@@ -107,6 +107,10 @@ class TcpStack {
   /// Active open (SYN-SENT). Errors: AddressInUse (the 4-tuple is open), NoMemory
   /// (connection limit). A 4-tuple in TIME-WAIT is reused (RFC 6191).
   Result<Tcb*, Errc> connect(const FourTuple& tuple, TcpHandler* handler) noexcept;
+  /// connect() for an ephemeral-port search: a 4-tuple in use — by a connection or by a
+  /// TIME-WAIT record — is refused with AddressInUse instead of reused, so the caller can
+  /// try the next port. One lookup in each table (a state_of() first would double them).
+  Result<Tcb*, Errc> connect_fresh(const FourTuple& tuple, TcpHandler* handler) noexcept;
 
   // ---------------------------------------------------------------- observation
   [[nodiscard]] const TcpConfig& config() const noexcept { return config_; }

@@ -180,6 +180,38 @@ TEST(Connect, ReusesAFourTupleInTimeWait) {
   EXPECT_EQ(again.connected, 1);
 }
 
+// connect_fresh() is the ephemeral-port search's connect: it takes a free 4-tuple and
+// refuses one in use, by a connection or by a TIME-WAIT record, leaving both alone.
+TEST(Connect, FreshRefusesTuplesInUseAndOpensFreeOnes) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_active(Seq{7000});
+  ASSERT_NE(t, nullptr);
+  RecordingHandler other;
+  auto live = h.stack().connect_fresh(PacketHarness::tuple(), &other);
+  ASSERT_FALSE(live.ok());
+  EXPECT_EQ(live.error(), Errc::AddressInUse);
+  EXPECT_EQ(h.stack().find(PacketHarness::tuple()), t);
+  const Seq our = t->snd_nxt();
+  t->close();
+  h.expect_tx({.seq = our, .flags = Flag::Fin | Flag::Ack});
+  h.send({.seq = Seq{7001}, .ack = our + 1, .flags = Flag::Fin | Flag::Ack});
+  h.expect_tx({.seq = our + 1, .ack = Seq{7002}, .flags = Flag::Ack});
+  ASSERT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait);
+  auto tw = h.stack().connect_fresh(PacketHarness::tuple(), &other);
+  ASSERT_FALSE(tw.ok());
+  EXPECT_EQ(tw.error(), Errc::AddressInUse);
+  EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait) << "not reused";
+  EXPECT_EQ(h.stack().counters().time_wait_reused, 0u);
+  h.expect_no_tx("nothing sent for a refused tuple");
+  // Another port is free: a SYN goes out from it.
+  const FourTuple free{kLocalIp, kRemoteIp, static_cast<std::uint16_t>(kLocalPort + 1), kRemotePort};
+  auto fresh = h.stack().connect_fresh(free, &other);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(h.stack().state_of(free), TcpState::SynSent);
+  const Captured syn = h.expect_tx({.flags = Flag::Syn, .len = 0u});
+  EXPECT_EQ(syn.tcp.src_port, kLocalPort + 1);
+}
+
 // The engine's cache warming before a burst (TcpStack::prefetch_lookup/_entry) reads
 // buckets and entries only: every kind of lookup answers the same after it.
 TEST(Prefetch, LeavesLookupsUnchanged) {
