@@ -41,6 +41,13 @@ inline std::uint32_t load_be32(const std::uint8_t* p) noexcept {
   return to_be32(v);
 }
 
+/// Reads 4 bytes in host order (for sums that are byte-order independent, RFC 1071 §2(B)).
+inline std::uint32_t load_native32(const std::uint8_t* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 /// Writes v big-endian. Precondition: p points at 2 writable bytes.
 inline void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
   const std::uint16_t be = to_be16(v);

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "wire/bytes.hpp"
+#include "wire/checksum.hpp"
 
 namespace sluice::wire {
 
@@ -23,8 +25,108 @@ Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
   return f;
 }
 
+// Cost (issue 5): nearly every frame on the RX path is the one parse_ipv4_tcp_fast takes:
+// its checks in a row on fixed offsets, no Result per layer, no span re-slicing, and the
+// IPv4 header sum without a loop. Every other frame, and any frame it doubts, goes through
+// the general path, which stays the reference (frame_test compares the two).
+namespace {
+// parse_ipv4_tcp_fast's body, inlined into parse_frame_into (no call, no arguments to
+// keep for the general path).
+[[gnu::always_inline]] inline bool ipv4_tcp_fast(std::span<const std::uint8_t> frame,
+                                                 ParsedFrame& f,
+                                                 const ParseOptions& opts) noexcept {
+  constexpr std::size_t kL3 = EthernetHeader::kSize;
+  constexpr std::size_t kL4 = kL3 + Ipv4Header::kMinSize;
+  const std::size_t n = frame.size();
+  if (n < kL4 + TcpHeader::kMinSize || opts.packet_len > n) return false;
+  const std::uint8_t* const p = frame.data();
+  const std::uint8_t* const ip = p + kL3;
+  // EtherType IPv4 (so no VLAN tag), version 4 with IHL 5.
+  if (load_be16(p + 12) != to_u16(EtherType::Ipv4) || ip[0] != 0x45) return false;
+  // Total length: room for both minimal headers, within the frame (padding may follow).
+  // Not a fragment: MF clear and offset 0 (DF and the reserved bit may be anything).
+  const std::uint16_t total = load_be16(ip + 2);
+  const std::uint16_t frag = load_be16(ip + 6);
+  if (total < Ipv4Header::kMinSize + TcpHeader::kMinSize || total > n - kL3 ||
+      (frag & 0x3fff) != 0 || ip[9] != IpProto::Tcp) {
+    return false;
+  }
+  if (opts.verify_ipv4_checksum && checksum_partial20(ip) != 0xffff) return false;
+
+  const std::uint8_t* const tcp = ip + Ipv4Header::kMinSize;
+  const std::size_t seg_len = total - Ipv4Header::kMinSize;
+  const std::size_t thl = std::size_t{static_cast<std::uint8_t>(tcp[12] >> 4)} * 4;
+  if (thl < TcpHeader::kMinSize || thl > seg_len) return false;
+  if (!TcpOptions::parse_into(std::span(tcp + TcpHeader::kMinSize, thl - TcpHeader::kMinSize),
+                              f.tcp.options)) {
+    return false;
+  }
+  const Ipv4Addr src{load_be32(ip + 12)};
+  const Ipv4Addr dst{load_be32(ip + 16)};
+  if (opts.verify_l4_checksum) {
+    // tcp_checksum_ok, with the sum inlined.
+    const std::uint32_t sum = checksum_add(
+        pseudo_header_sum(src, dst, IpProto::Tcp, static_cast<std::uint16_t>(seg_len)),
+        to_be16(detail::native_sum(tcp, seg_len)));
+    if (checksum_fold(sum) != 0) return false;
+  }
+
+  f.kind = FrameKind::Ipv4Tcp;
+  f.l3_offset = static_cast<std::uint16_t>(kL3);
+  f.l4_offset = static_cast<std::uint16_t>(kL4);
+  f.payload_offset = static_cast<std::uint16_t>(kL4 + thl);
+  f.payload_len = static_cast<std::uint16_t>(seg_len - thl);
+
+  std::memcpy(f.eth.dst.bytes.data(), p, 6);
+  std::memcpy(f.eth.src.bytes.data(), p + 6, 6);
+  f.eth.ethertype = to_u16(EtherType::Ipv4);
+  std::construct_at(&f.eth.vlan_tci);  // disengaged, by a plain store
+
+  Ipv4Header& h = f.ip;
+  h.tos = ip[1];
+  h.total_len = total;
+  h.id = load_be16(ip + 4);
+  h.df = (frag & 0x4000) != 0;
+  h.mf = false;
+  h.frag_offset = 0;
+  h.ttl = ip[8];
+  h.protocol = IpProto::Tcp;
+  h.checksum = load_be16(ip + 10);
+  h.src = src;
+  h.dst = dst;
+  h.header_len = static_cast<std::uint8_t>(Ipv4Header::kMinSize);
+
+  TcpHeader& t = f.tcp;
+  const std::uint32_t ports = load_be32(tcp);
+  t.src_port = static_cast<std::uint16_t>(ports >> 16);
+  t.dst_port = static_cast<std::uint16_t>(ports & 0xffffU);
+  t.seq = Seq{load_be32(tcp + 4)};
+  t.ack = Seq{load_be32(tcp + 8)};
+  t.header_len = static_cast<std::uint8_t>(thl);
+  t.flags = tcp[13];
+  t.window = load_be16(tcp + 14);
+  t.checksum = load_be16(tcp + 16);
+  t.urgent = load_be16(tcp + 18);
+  return true;
+}
+}  // namespace
+
+bool parse_ipv4_tcp_fast(std::span<const std::uint8_t> frame, ParsedFrame& f,
+                         const ParseOptions& opts) noexcept {
+  return ipv4_tcp_fast(frame, f, opts);
+}
+
 Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, ParsedFrame& f,
                                           const ParseOptions& opts) noexcept {
+  if (ipv4_tcp_fast(frame, f, opts)) [[likely]] {
+    return {};
+  }
+  return parse_frame_into_general(frame, f, opts);
+}
+
+Result<void, ParseError> parse_frame_into_general(std::span<const std::uint8_t> frame,
+                                                  ParsedFrame& f,
+                                                  const ParseOptions& opts) noexcept {
   f.l3_offset = f.l4_offset = f.payload_offset = f.payload_len = 0;
   auto eth = EthernetHeader::parse(frame);
   if (!eth) return Err{eth.error()};

@@ -66,6 +66,20 @@ Result<ParsedFrame, ParseError> parse_frame(std::span<const std::uint8_t> frame,
 Result<void, ParseError> parse_frame_into(std::span<const std::uint8_t> frame, ParsedFrame& out,
                                           const ParseOptions& opts = {}) noexcept;
 
+/// parse_frame_into without its fast path: layer by layer, each header's own parser. The
+/// reference parse_frame_into must agree with, for every input (tests compare them).
+Result<void, ParseError> parse_frame_into_general(std::span<const std::uint8_t> frame,
+                                                  ParsedFrame& out,
+                                                  const ParseOptions& opts = {}) noexcept;
+
+/// parse_frame_into's fast path, in one straight line: untagged Ethernet, IPv4 with IHL 5,
+/// not a fragment, TCP whose header lies in the datagram, options that parse, every asked
+/// checksum good, the packet all in `frame`. True: `out` holds exactly what
+/// parse_frame_into_general gives and it succeeded. False: the frame is anything else (or
+/// a bad one); `out` may be partly written and parse_frame_into_general must decide.
+bool parse_ipv4_tcp_fast(std::span<const std::uint8_t> frame, ParsedFrame& out,
+                         const ParseOptions& opts = {}) noexcept;
+
 /// Builds Ethernet + IPv4 (20 bytes) + TCP + payload. Overrides: eth.ethertype = IPv4,
 /// ip.protocol = TCP, ip.header_len = 20, ip.total_len, the IPv4 checksum, tcp.header_len
 /// and the TCP checksum. Returns the frame length, or 0 if out is too small or the

@@ -212,3 +212,43 @@ TEST(Checksum, AgreesWithDpdkOnRandomTcpPackets) {
 
 }  // namespace
 }  // namespace sluice::wire
+
+namespace sluice::wire {
+namespace {
+
+TEST(Checksum, Partial20EqualsTheGeneralSum) {
+  std::mt19937 rng(31);
+  std::array<std::uint8_t, 21> buf{};
+  for (int i = 0; i < 20000; ++i) {
+    for (auto& b : buf) b = static_cast<std::uint8_t>(rng());
+    if (i % 7 == 0) std::fill(buf.begin(), buf.end(), std::uint8_t{0xff});
+    if (i % 11 == 0) std::fill(buf.begin(), buf.end(), std::uint8_t{0});
+    if (i % 13 == 0) buf[static_cast<std::size_t>(i) % 20] = 0;
+    const std::size_t off = static_cast<std::size_t>(i) & 1;  // unaligned loads too
+    ASSERT_EQ(checksum_partial20(buf.data() + off), checksum_partial(std::span(buf).subspan(off, 20)))
+        << i;
+  }
+}
+
+TEST(Checksum, CarriesAtEveryLength) {
+  // All-ones and near-all-ones data carry out of every step of the add-with-carry chains
+  // and out of the final carry re-add; every block size and tail length.
+  for (std::size_t len = 0; len <= 300; ++len) {
+    for (const std::uint8_t fill : {std::uint8_t{0xff}, std::uint8_t{0xfe}, std::uint8_t{0x80}}) {
+      std::vector<std::uint8_t> d(len + 8, fill);
+      for (std::size_t off = 0; off < 8; ++off) {
+        const std::vector<std::uint8_t> piece(d.begin() + static_cast<long>(off),
+                                              d.begin() + static_cast<long>(off + len));
+        ASSERT_EQ(checksum_reduce(checksum_partial(std::span(d).subspan(off, len))),
+                  reference_sum(piece))
+            << "len " << len << " fill " << int{fill} << " off " << off;
+        ASSERT_EQ(checksum_reduce(checksum_partial_at(std::span(d).subspan(off, len), 1)),
+                  static_cast<std::uint16_t>((reference_sum(piece) << 8) |
+                                             (reference_sum(piece) >> 8)));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sluice::wire

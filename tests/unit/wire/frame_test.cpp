@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <random>
 #include <set>
@@ -481,6 +483,273 @@ TEST(ParseSplit, OtherProtocolsAreReportedAsIpv4Other) {
   const auto split = parse_frame(head, {.packet_len = f.size()});
   ASSERT_TRUE(split.ok());
   EXPECT_EQ(split->kind, FrameKind::Ipv4Other);
+}
+
+}  // namespace
+}  // namespace sluice::wire
+
+// parse_frame_into's fast path against parse_frame_into_general, the reference: the same
+// verdict for every input, and on success the same ParsedFrame (both start from the same
+// state, so members the reported kind leaves alone compare equal too).
+namespace sluice::wire {
+namespace {
+
+void expect_same_options(const TcpOptions& a, const TcpOptions& b) {
+  EXPECT_EQ(a.mss, b.mss);
+  EXPECT_EQ(a.window_scale, b.window_scale);
+  EXPECT_EQ(a.sack_permitted, b.sack_permitted);
+  ASSERT_EQ(a.sack_count, b.sack_count);
+  for (std::size_t i = 0; i < a.sack_blocks().size(); ++i) EXPECT_EQ(a.sack[i], b.sack[i]);
+  EXPECT_EQ(a.timestamps, b.timestamps);
+}
+
+void expect_same_frame(const ParsedFrame& a, const ParsedFrame& b) {
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.l3_offset, b.l3_offset);
+  EXPECT_EQ(a.l4_offset, b.l4_offset);
+  EXPECT_EQ(a.payload_offset, b.payload_offset);
+  EXPECT_EQ(a.payload_len, b.payload_len);
+  EXPECT_EQ(a.eth.dst, b.eth.dst);
+  EXPECT_EQ(a.eth.src, b.eth.src);
+  EXPECT_EQ(a.eth.ethertype, b.eth.ethertype);
+  EXPECT_EQ(a.eth.vlan_tci, b.eth.vlan_tci);
+  if (a.kind == FrameKind::Arp || a.kind == FrameKind::Ipv6) return;
+  EXPECT_EQ(a.ip.tos, b.ip.tos);
+  EXPECT_EQ(a.ip.total_len, b.ip.total_len);
+  EXPECT_EQ(a.ip.id, b.ip.id);
+  EXPECT_EQ(a.ip.df, b.ip.df);
+  EXPECT_EQ(a.ip.mf, b.ip.mf);
+  EXPECT_EQ(a.ip.frag_offset, b.ip.frag_offset);
+  EXPECT_EQ(a.ip.ttl, b.ip.ttl);
+  EXPECT_EQ(a.ip.protocol, b.ip.protocol);
+  EXPECT_EQ(a.ip.checksum, b.ip.checksum);
+  EXPECT_EQ(a.ip.src, b.ip.src);
+  EXPECT_EQ(a.ip.dst, b.ip.dst);
+  EXPECT_EQ(a.ip.header_len, b.ip.header_len);
+  if (a.kind != FrameKind::Ipv4Tcp) return;
+  EXPECT_EQ(a.tcp.src_port, b.tcp.src_port);
+  EXPECT_EQ(a.tcp.dst_port, b.tcp.dst_port);
+  EXPECT_EQ(a.tcp.seq, b.tcp.seq);
+  EXPECT_EQ(a.tcp.ack, b.tcp.ack);
+  EXPECT_EQ(a.tcp.flags, b.tcp.flags);
+  EXPECT_EQ(a.tcp.window, b.tcp.window);
+  EXPECT_EQ(a.tcp.checksum, b.tcp.checksum);
+  EXPECT_EQ(a.tcp.urgent, b.tcp.urgent);
+  EXPECT_EQ(a.tcp.header_len, b.tcp.header_len);
+  expect_same_options(a.tcp.options, b.tcp.options);
+}
+
+// Parses with both paths; returns whether the fast path alone took it.
+bool compare_paths(std::span<const std::uint8_t> frame, const ParseOptions& opts,
+                   const std::string& what) {
+  SCOPED_TRACE(what);
+  ParsedFrame fast;
+  ParsedFrame general;
+  const auto rf = parse_frame_into(frame, fast, opts);
+  const auto rg = parse_frame_into_general(frame, general, opts);
+  EXPECT_EQ(rf.ok(), rg.ok());
+  if (!rf.ok() || !rg.ok()) {
+    if (!rf.ok() && !rg.ok()) {
+      EXPECT_EQ(rf.error(), rg.error());
+    }
+    ParsedFrame probe;
+    EXPECT_FALSE(parse_ipv4_tcp_fast(frame, probe, opts));  // it never takes a bad frame
+    return false;
+  }
+  expect_same_frame(fast, general);
+  ParsedFrame probe;
+  const bool took = parse_ipv4_tcp_fast(frame, probe, opts);
+  if (took) expect_same_frame(probe, general);
+  return took;
+}
+
+// A valid TCP frame: random addresses, ports, flags, option layouts and payload length
+// (odd ones included), sometimes VLAN-tagged, sometimes with Ethernet padding after it.
+std::uint32_t u32(std::mt19937& rng) { return test::random_of<std::uint32_t>(rng); }
+
+Bytes random_tcp_frame(std::mt19937& rng) {
+  Bytes out(1600);
+  Bytes payload(rng() % 4 == 0 ? rng() % 1461 : rng() % 64);
+  for (auto& b : payload) b = test::random_of<std::uint8_t>(rng);
+  EthernetHeader eth;
+  for (auto& b : eth.dst.bytes) b = test::random_of<std::uint8_t>(rng);
+  for (auto& b : eth.src.bytes) b = test::random_of<std::uint8_t>(rng);
+  if (rng() % 8 == 0) eth.vlan_tci = static_cast<std::uint16_t>(rng() & 0xffff);
+  Ipv4Header ip;
+  ip.tos = test::random_of<std::uint8_t>(rng);
+  ip.id = test::random_of<std::uint16_t>(rng);
+  ip.df = (rng() & 1) != 0;
+  ip.ttl = test::random_of<std::uint8_t>(rng);
+  ip.src = Ipv4Addr{test::random_of<std::uint32_t>(rng)};
+  ip.dst = Ipv4Addr{test::random_of<std::uint32_t>(rng)};
+  TcpHeader tcp;
+  tcp.src_port = test::random_of<std::uint16_t>(rng);
+  tcp.dst_port = test::random_of<std::uint16_t>(rng);
+  tcp.seq = Seq{test::random_of<std::uint32_t>(rng)};
+  tcp.ack = Seq{test::random_of<std::uint32_t>(rng)};
+  tcp.flags = test::random_of<std::uint8_t>(rng);
+  tcp.window = test::random_of<std::uint16_t>(rng);
+  tcp.urgent = test::random_of<std::uint16_t>(rng);
+  switch (rng() % 5) {
+    case 0: break;
+    case 1: tcp.options.timestamps = TcpTimestamps{u32(rng), u32(rng)}; break;
+    case 2:  // a SYN's
+      tcp.options.mss = static_cast<std::uint16_t>(rng());
+      tcp.options.window_scale = static_cast<std::uint8_t>(rng() % 15);
+      tcp.options.sack_permitted = true;
+      tcp.options.timestamps = TcpTimestamps{u32(rng), u32(rng)};
+      break;
+    case 3:
+      tcp.options.timestamps = TcpTimestamps{u32(rng), u32(rng)};
+      tcp.options.sack_count = static_cast<std::uint8_t>(1 + rng() % 3);
+      for (auto& s : tcp.options.sack) s = SackBlock{Seq{u32(rng)}, Seq{u32(rng)}};
+      break;
+    default: tcp.options.mss = static_cast<std::uint16_t>(rng()); break;
+  }
+  const std::size_t n = build_tcp_frame(out, eth, ip, tcp, payload);
+  out.resize(n);
+  if (n < 60 && rng() % 2 == 0) out.resize(60, 0);  // Ethernet padding to the minimum
+  return out;
+}
+
+TEST(ParseFrameFast, TakesValidTcpFramesAndAgreesWithTheGeneralPath) {
+  std::mt19937 rng(21);
+  int taken = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const Bytes f = random_tcp_frame(rng);
+    const bool tagged = load_be16(f.data() + 12) == to_u16(EtherType::Vlan);
+    const bool took = compare_paths(f, {}, "valid " + std::to_string(i));
+    EXPECT_EQ(took, !tagged) << i;  // every untagged one
+    taken += took ? 1 : 0;
+  }
+  EXPECT_GT(taken, 2000);
+  for (const auto& [name, frame] : captures()) {
+    const bool took = compare_paths(frame, {}, name);
+    EXPECT_EQ(took, name == "tcp_syn" || name == "tcp_data" || name == "tcp_sack") << name;
+  }
+}
+
+TEST(ParseFrameFast, CraftedCasesFallBackWithTheSameAnswer) {
+  std::mt19937 rng(22);
+  const std::vector<ParseOptions> all_opts = {
+      {}, {.verify_ipv4_checksum = false}, {.verify_l4_checksum = false},
+      {.verify_ipv4_checksum = false, .verify_l4_checksum = false}};
+  for (int i = 0; i < 400; ++i) {
+    Bytes base = random_tcp_frame(rng);
+    if (load_be16(base.data() + 12) != to_u16(EtherType::Ipv4)) continue;
+    const std::size_t ip_total = load_be16(base.data() + 16);
+    std::vector<std::pair<std::string, Bytes>> cases;
+    auto add = [&](std::string name, Bytes f, bool fix) {
+      if (fix) fix_checksums(f);
+      cases.emplace_back(std::move(name), std::move(f));
+    };
+    add("as is", base, false);
+    for (const std::size_t cut : {std::size_t{0}, std::size_t{13}, std::size_t{33},
+                                  std::size_t{53}, base.size() - 1, 14 + ip_total - 1}) {
+      add("cut " + std::to_string(cut), Bytes(base.begin(), base.begin() + static_cast<long>(
+                                                                 std::min(cut, base.size()))),
+          false);
+    }
+    {  // IPv4 options: IHL 6 with a 4-byte NOP option, total length adjusted
+      Bytes f(base.begin(), base.begin() + 34);
+      f.insert(f.end(), {1, 1, 1, 0});
+      f.insert(f.end(), base.begin() + 34, base.end());
+      f[14] = 0x46;
+      store_be16(f.data() + 16, static_cast<std::uint16_t>(ip_total + 4));
+      add("ip options", f, true);
+    }
+    for (const std::uint16_t frag : std::initializer_list<std::uint16_t>{0x2000, 0x0001, 0x1fff, 0x8000, 0x4000, 0x6000}) {
+      Bytes f = base;
+      store_be16(f.data() + 20, frag);
+      add("frag " + std::to_string(frag), f, true);
+    }
+    for (const std::uint8_t proto : {IpProto::Udp, IpProto::Icmp, std::uint8_t{99}}) {
+      Bytes f = base;
+      f[23] = proto;
+      add("proto " + std::to_string(proto), f, true);
+    }
+    for (const std::uint8_t v : std::initializer_list<std::uint8_t>{0x44, 0x55, 0x65, 0x4f}) {
+      Bytes f = base;
+      f[14] = v;
+      add("ver/ihl " + std::to_string(v), f, true);
+    }
+    for (const int delta : {-1, 1, -static_cast<int>(ip_total) + 39, 1000}) {
+      Bytes f = base;
+      store_be16(f.data() + 16, static_cast<std::uint16_t>(static_cast<int>(ip_total) + delta));
+      add("total " + std::to_string(delta), f, true);
+    }
+    for (const std::uint8_t off : std::initializer_list<std::uint8_t>{0x00, 0x40, 0x60, 0xf0, 0x90}) {  // TCP data offset
+      Bytes f = base;
+      f[46] = static_cast<std::uint8_t>(off | (f[46] & 0x0f));
+      add("doff " + std::to_string(off), f, true);
+    }
+    {
+      Bytes f = base;
+      f[24] ^= 0x01;  // IPv4 checksum
+      add("bad ip checksum", f, false);
+      f = base;
+      f[50] ^= 0x80;  // TCP checksum
+      add("bad tcp checksum", f, false);
+      f = base;
+      f[12] = 0x86;
+      f[13] = 0xdd;
+      add("ipv6", f, false);
+      f = base;
+      f[13] = 0x06;
+      add("arp type", f, false);
+    }
+    if (base.size() > 54 + 4) {  // a bad option: kind 2 (MSS) with length 3
+      Bytes f = base;
+      if ((f[46] >> 4) > 5) {
+        f[54] = 2;
+        f[55] = 3;
+        add("bad option", f, true);
+      }
+    }
+    for (int k = 0; k < 8; ++k) {  // random flips, then maybe fixed checksums, maybe cut
+      Bytes f = base;
+      const int flips = 1 + static_cast<int>(rng() % 3);
+      for (int j = 0; j < flips; ++j) {
+        f[rng() % std::min<std::size_t>(f.size(), 70)] = test::random_of<std::uint8_t>(rng);
+      }
+      if (rng() % 4 == 0) f.resize(rng() % (f.size() + 1));
+      add("flips", f, f.size() >= 34 && rng() % 2 == 0);
+    }
+    for (const auto& [name, f] : cases) {
+      for (const auto& o : all_opts) {
+        compare_paths(f, o, std::to_string(i) + " " + name);
+        ParseOptions split = o;  // a packet longer than the frame: never the fast path
+        split.packet_len = f.size() + 1 + rng() % 100;
+        EXPECT_FALSE(compare_paths(f, split, std::to_string(i) + " split " + name));
+        ParseOptions whole = o;  // packet_len that fits the frame: not split
+        whole.packet_len = f.size();
+        compare_paths(f, whole, std::to_string(i) + " whole " + name);
+      }
+    }
+  }
+}
+
+TEST(ParseFrameFast, RandomBytesAgree) {
+  std::mt19937 rng(23);
+  for (int i = 0; i < 20000; ++i) {
+    Bytes f(rng() % 120);
+    for (auto& b : f) b = test::random_of<std::uint8_t>(rng);
+    if (f.size() >= 24 && rng() % 2 == 0) {  // steer towards IPv4 + TCP
+      f[12] = 0x08;
+      f[13] = 0x00;
+      f[14] = 0x45;
+      f[20] &= 0x40;
+      f[23] = IpProto::Tcp;
+      if (f.size() >= 34) {
+        store_be16(f.data() + 16, static_cast<std::uint16_t>(20 + rng() % (f.size() - 13)));
+        if (f.size() >= 47) f[46] = static_cast<std::uint8_t>((5 + rng() % 3) << 4);
+        if (rng() % 2 == 0) fix_checksums(f);
+      }
+    }
+    compare_paths(f, {}, "random " + std::to_string(i));
+    compare_paths(f, {.verify_ipv4_checksum = false, .verify_l4_checksum = false},
+                  "random unverified " + std::to_string(i));
+  }
 }
 
 }  // namespace
