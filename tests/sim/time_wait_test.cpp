@@ -156,15 +156,22 @@ TEST(TimeWait, ExactRstEndsIt) {
   EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::Closed);
 }
 
-TEST(Connect, ReusesAFourTupleInTimeWait) {
-  PacketHarness h;
-  tcp::Tcb* t = h.open_active(Seq{7000});
-  ASSERT_NE(t, nullptr);
+// Client side active close of open_active(Seq{7000})'s connection, the peer's FIN
+// crossing ours: TIME-WAIT on our side. Returns our SND.NXT before the FIN.
+Seq client_to_time_wait(PacketHarness& h, tcp::Tcb* t) {
   const Seq our = t->snd_nxt();
   t->close();
   h.expect_tx({.seq = our, .flags = Flag::Fin | Flag::Ack});
   h.send({.seq = Seq{7001}, .ack = our + 1, .flags = Flag::Fin | Flag::Ack});
   h.expect_tx({.seq = our + 1, .ack = Seq{7002}, .flags = Flag::Ack});
+  return our;
+}
+
+TEST(Connect, ReusesAFourTupleInTimeWait) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_active(Seq{7000});
+  ASSERT_NE(t, nullptr);
+  const Seq our = client_to_time_wait(h, t);
   ASSERT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait);
   // The application connects again on the same 4-tuple (RFC 6191, RFC 1122 §4.2.2.13).
   RecordingHandler again;
@@ -191,11 +198,7 @@ TEST(Connect, FreshRefusesTuplesInUseAndOpensFreeOnes) {
   ASSERT_FALSE(live.ok());
   EXPECT_EQ(live.error(), Errc::AddressInUse);
   EXPECT_EQ(h.stack().find(PacketHarness::tuple()), t);
-  const Seq our = t->snd_nxt();
-  t->close();
-  h.expect_tx({.seq = our, .flags = Flag::Fin | Flag::Ack});
-  h.send({.seq = Seq{7001}, .ack = our + 1, .flags = Flag::Fin | Flag::Ack});
-  h.expect_tx({.seq = our + 1, .ack = Seq{7002}, .flags = Flag::Ack});
+  client_to_time_wait(h, t);
   ASSERT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait);
   auto tw = h.stack().connect_fresh(PacketHarness::tuple(), &other);
   ASSERT_FALSE(tw.ok());
