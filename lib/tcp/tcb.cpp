@@ -552,6 +552,7 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
   const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(data_end - snd_.una));
   high_rxt_ = snd_.una;
   if (len > 0 && send_data_segment(snd_.una, len, true, now)) high_rxt_ = snd_.una + len;
+  rxt_fence_ = snd_.max;
   arm_rtx(now);
 }
 
@@ -869,6 +870,15 @@ bool Tcb::send_data_segment(Seq seq, std::uint32_t len, bool retransmission,
 // RFC 6675 §5 (4)/(C): during SACK recovery, retransmit lost holes while pipe < cwnd.
 void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
   const std::uint32_t emss = effective_mss();
+  // A lost retransmission (RACK's reasoning, RFC 8985 §6.2, applied to retransmissions):
+  // data first sent after our last retransmission has been SACKed while the holes we
+  // retransmitted are still holes. Short of reordering, those retransmissions were lost;
+  // RFC 6675 alone would leave them to the RTO. Go over them again from SND.UNA.
+  if (snd_.una < high_rxt_ && scoreboard_.sacked_above(rxt_fence_) > 0) {
+    high_rxt_ = snd_.una;
+    rxt_fence_ = snd_.max;
+    ++stack_.counters_.lost_retransmits;
+  }
   for (int guard = 0; guard < 64; ++guard) {
     const Seq from = wire::seq_max(high_rxt_, snd_.una);
     const auto hole = scoreboard_.next_hole(from, emss);
@@ -885,6 +895,7 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
     if (pipe + len > cc()->cwnd() && pipe > 0) return;
     if (!send_data_segment(hole.left, len, true, now)) return;
     high_rxt_ = hole.right;
+    rxt_fence_ = snd_.max;
   }
 }
 

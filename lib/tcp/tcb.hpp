@@ -227,6 +227,7 @@ class Tcb {
   Seq fin_seq_;       ///< sequence number of our FIN, once queued
   Seq peer_fin_seq_;  ///< sequence number of the peer's FIN, once seen (maybe out of order)
   Seq high_rxt_;      ///< RFC 6675 HighRxt
+  Seq rxt_fence_;     ///< SND.MAX when the last retransmission in recovery went out
   Seq rtt_seq_;       ///< segment being timed (Karn: never a retransmitted one)
   time::Instant rtt_start_{};
   time::Instant last_rx_{};  ///< last segment received (keepalive idle)

@@ -87,6 +87,7 @@ struct TcpCounters {
   std::uint64_t tail_loss_probes = 0;  ///< RFC 8985 §7 probes sent
   std::uint64_t sack_recoveries = 0;
   std::uint64_t spurious_recoveries = 0;  ///< fast retransmits undone: reordering (RFC 3522)
+  std::uint64_t lost_retransmits = 0;  ///< retransmissions found lost in recovery, resent
   std::uint64_t rsts_out = 0;
   std::uint64_t rsts_in = 0;  ///< RSTs that reset a connection
   std::uint64_t challenge_acks = 0;

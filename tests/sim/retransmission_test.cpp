@@ -281,6 +281,51 @@ TEST(Keepalive, AnsweredProbeKeepsTheConnection) {
   EXPECT_EQ(h.acceptor.handlers[0].closed, 0);
 }
 
+// RFC 6675 retransmits each hole once; if that retransmission is lost too, only the RTO
+// would notice. When data first sent after the retransmission is SACKed while the hole
+// stays, the retransmission was lost (RACK's reasoning, RFC 8985 §6.2): resend it.
+TEST(SackRecovery, LostRetransmissionIsSentAgainBeforeTheRto) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  t->set_no_delay(true);
+  const Seq s0 = t->snd_nxt();
+  t->send(pattern_bytes(30000, 9));  // 30 segments; the initial window sends 10
+  for (int i = 0; i < 10; ++i) h.expect_tx({.seq = s0 + static_cast<std::uint32_t>(i) * 1000});
+  h.expect_no_tx("initial window");
+  auto sack_ack = [&](Seq right) {
+    PeerSegment p{.seq = Seq{101}, .ack = s0};
+    p.options.sack[p.options.sack_count++] = wire::SackBlock{s0 + 1000, right};
+    h.send(p);
+  };
+  // Segment 0 is lost; 1..3 arrive: fast retransmit of 0.
+  sack_ack(s0 + 2000);
+  sack_ack(s0 + 3000);
+  sack_ack(s0 + 4000);
+  h.expect_tx({.seq = s0, .len = 1000u}, "fast retransmit");
+  // 4..9 arrive; the shrinking pipe lets new data out (RFC 6675 NextSeg rule 2).
+  Seq next_new = s0 + 10000;
+  for (std::uint32_t i = 5; i <= 10; ++i) {
+    sack_ack(s0 + i * 1000);
+    while (auto c = h.pop_tx()) {
+      ASSERT_NE(c->seq(), s0) << "segment 0 resent before anything shows it lost again";
+      if (c->seq() == next_new) next_new = next_new + static_cast<std::uint32_t>(c->payload.size());
+    }
+  }
+  ASSERT_TRUE(s0 + 10000 < next_new) << "no new data went out in recovery";
+  EXPECT_EQ(h.stack().counters().lost_retransmits, 0u);
+  // The retransmission of 0 is lost; the first new segment (sent after it) is SACKed.
+  sack_ack(s0 + 11000);
+  bool resent = false;
+  while (auto c = h.pop_tx()) resent = resent || (c->seq() == s0 && c->payload.size() == 1000);
+  EXPECT_TRUE(resent) << "the lost retransmission waits for the RTO";
+  EXPECT_EQ(h.stack().counters().lost_retransmits, 1u);
+  EXPECT_EQ(h.stack().counters().rto_expired, 0u);
+  // Its ACK ends the recovery with everything delivered.
+  h.send({.seq = Seq{101}, .ack = s0 + 11000});
+  EXPECT_EQ(t->snd_una(), s0 + 11000);
+}
+
 // RFC 7323 §5.3 R2: a duplicate segment is answered with the receiver's old TS.Recent.
 // When the ACK of the original was lost, the ACK that answers the timeout's resend echoes
 // the original's TSval, and now - TSecr would count the whole timeout as one round trip.
