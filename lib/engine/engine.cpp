@@ -127,14 +127,14 @@ bool peek_tuple(const rte_mbuf* m, tcp::FourTuple& t) noexcept {
 }  // namespace
 
 void Engine::prefetch_lookups(rte_mbuf* const* rx, std::uint16_t n) noexcept {
-  std::array<tcp::FourTuple, 256> tuples;
-  std::array<bool, 256> tcp{};
+  constexpr std::size_t kNone = ~std::size_t{0};
+  std::array<std::size_t, 256> buckets;
   for (std::uint16_t i = 0; i < n; ++i) {
-    tcp[i] = peek_tuple(rx[i], tuples[i]);
-    if (tcp[i]) tcp_->prefetch_lookup(tuples[i]);
+    tcp::FourTuple t;
+    buckets[i] = peek_tuple(rx[i], t) ? tcp_->prefetch_lookup(t) : kNone;
   }
   for (std::uint16_t i = 0; i < n; ++i) {
-    if (tcp[i]) tcp_->prefetch_entry(tuples[i]);
+    if (buckets[i] != kNone) tcp_->prefetch_entry(buckets[i]);
   }
 }
 
@@ -419,7 +419,8 @@ Result<tcp::Tcb*, Errc> Engine::connect_from(wire::Ipv4Addr local_ip, wire::Ipv4
   const auto local = config_.shard.steering.pick_local_port(
       t, config_.shard.index, kEphemeralFirst, kEphemeralLast, cursor,
       [&](std::uint16_t p) noexcept {
-        r = tcp_->connect_fresh({t.local_ip, t.remote_ip, p, t.remote_port}, handler);
+        r = tcp_->connect({t.local_ip, t.remote_ip, p, t.remote_port}, handler,
+                          tcp::TcpStack::OnTimeWait::Refuse);
         return r.ok() || r.error() != Errc::AddressInUse;  // in use: the next port
       });
   if (!local) return Err{Errc::AddressInUse};

@@ -298,10 +298,15 @@ void TcpStack::close_listener(Listener* l) noexcept {
   delete l;
 }
 
-Result<Tcb*, Errc> TcpStack::connect(const FourTuple& tuple, TcpHandler* handler) noexcept {
+Result<Tcb*, Errc> TcpStack::connect(const FourTuple& tuple, TcpHandler* handler,
+                                     OnTimeWait on_time_wait) noexcept {
   if (find(tuple) != nullptr) return Err{Errc::AddressInUse};
+  const auto it = tw_table_.find(tuple);
+  if (it != tw_table_.end() && on_time_wait == OnTimeWait::Refuse) {
+    return Err{Errc::AddressInUse};
+  }
   auto [iss, ts_offset] = isn_.opening(tuple, now_);
-  if (auto it = tw_table_.find(tuple); it != tw_table_.end()) {
+  if (it != tw_table_.end()) {
     // RFC 6191 (and RFC 1122 §4.2.2.13): reusing a 4-tuple of ours in TIME-WAIT is safe
     // when the new ISN is above the old SND.NXT; the timestamps continue the old clock.
     const Seq floor = it->snd_nxt + 65536;
@@ -311,18 +316,6 @@ Result<Tcb*, Errc> TcpStack::connect(const FourTuple& tuple, TcpHandler* handler
   }
   Tcb* t = new_tcb(tuple);
   if (t == nullptr) return Err{Errc::NoMemory};
-  t->handler_ = handler;
-  t->open_active(iss, ts_offset, now_);
-  return t;
-}
-
-Result<Tcb*, Errc> TcpStack::connect_fresh(const FourTuple& tuple, TcpHandler* handler) noexcept {
-  if (find(tuple) != nullptr || tw_table_.find(tuple) != tw_table_.end()) {
-    return Err{Errc::AddressInUse};
-  }
-  Tcb* t = new_tcb(tuple);
-  if (t == nullptr) return Err{Errc::NoMemory};
-  const auto [iss, ts_offset] = isn_.opening(tuple, now_);
   t->handler_ = handler;
   t->open_active(iss, ts_offset, now_);
   return t;

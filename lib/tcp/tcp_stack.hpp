@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include <boost/intrusive/list.hpp>
@@ -104,13 +105,15 @@ class TcpStack {
                                  ListenHandler* handler) noexcept;
   /// Stops listening: embryonic connections are dropped, queued ones reset.
   void close_listener(Listener* l) noexcept;
-  /// Active open (SYN-SENT). Errors: AddressInUse (the 4-tuple is open), NoMemory
-  /// (connection limit). A 4-tuple in TIME-WAIT is reused (RFC 6191).
-  Result<Tcb*, Errc> connect(const FourTuple& tuple, TcpHandler* handler) noexcept;
-  /// connect() for an ephemeral-port search: a 4-tuple in use — by a connection or by a
-  /// TIME-WAIT record — is refused with AddressInUse instead of reused, so the caller can
-  /// try the next port. One lookup in each table (a state_of() first would double them).
-  Result<Tcb*, Errc> connect_fresh(const FourTuple& tuple, TcpHandler* handler) noexcept;
+  /// What connect() does with a 4-tuple held by a TIME-WAIT record.
+  enum class OnTimeWait : std::uint8_t {
+    Reuse,   ///< take it over (RFC 6191): an application that names its own tuple
+    Refuse,  ///< AddressInUse, so that an ephemeral-port search tries the next port
+  };
+  /// Active open (SYN-SENT). Errors: AddressInUse (the 4-tuple is open, or in TIME-WAIT
+  /// with OnTimeWait::Refuse), NoMemory (connection limit). One lookup in each table.
+  Result<Tcb*, Errc> connect(const FourTuple& tuple, TcpHandler* handler,
+                             OnTimeWait on_time_wait = OnTimeWait::Reuse) noexcept;
 
   // ---------------------------------------------------------------- observation
   [[nodiscard]] const TcpConfig& config() const noexcept { return config_; }
@@ -120,25 +123,26 @@ class TcpStack {
   [[nodiscard]] time::Instant now() const noexcept { return now_; }
   [[nodiscard]] Tcb* find(const FourTuple& t) noexcept;
 
-  /// Cache warming for a receive burst, before input(): step 1 fetches the buckets of the
-  /// connection and TIME-WAIT tables that a segment of `t` will read; step 2, run once
-  /// step 1 has been issued for the whole burst, fetches the first entry of each. The
-  /// tables are sized for the connection limit (megabytes of buckets at 100,000 and more),
-  /// so without it each lookup waits for memory. No effect but on the caches.
-  /// Whether prefetch_lookup() is worth its cost: with a few thousand entries in all, the
+  /// Whether prefetching is worth its cost: with a few thousand entries in all, the
   /// buckets and entries a burst touches stay in the caches anyway.
   [[nodiscard]] bool lookups_leave_cache() const noexcept {
     return tcbs_.live() + tw_table_.size() > kPrefetchFrom;
   }
-  void prefetch_lookup(const FourTuple& t) const noexcept {
-    __builtin_prefetch(&tcb_buckets_[tcb_table_.bucket(t)]);
-    __builtin_prefetch(&tw_buckets_[tw_table_.bucket(t)]);
+  /// Cache warming for a receive burst, before input(): step 1 fetches the bucket of the
+  /// connection and TIME-WAIT tables that a segment of `t` will read and returns its
+  /// index; step 2, run once step 1 has been issued for the whole burst, fetches the
+  /// first entry of each. The tables are sized for the connection limit (megabytes of
+  /// buckets at 100,000 and more), so without it each lookup waits for memory. No effect
+  /// but on the caches. Both tables have the same hash and bucket count: one index.
+  [[nodiscard]] std::size_t prefetch_lookup(const FourTuple& t) const noexcept {
+    const std::size_t b = tcb_table_.bucket(t);
+    __builtin_prefetch(&tcb_buckets_[b]);
+    __builtin_prefetch(&tw_buckets_[b]);
+    return b;
   }
-  void prefetch_entry(const FourTuple& t) const noexcept {
-    const auto tb = tcb_table_.bucket(t);
-    if (auto it = tcb_table_.begin(tb); it != tcb_table_.end(tb)) __builtin_prefetch(&*it);
-    const auto wb = tw_table_.bucket(t);
-    if (auto it = tw_table_.begin(wb); it != tw_table_.end(wb)) __builtin_prefetch(&*it);
+  void prefetch_entry(std::size_t bucket) const noexcept {
+    if (auto it = tcb_table_.begin(bucket); it != tcb_table_.end(bucket)) __builtin_prefetch(&*it);
+    if (auto it = tw_table_.begin(bucket); it != tw_table_.end(bucket)) __builtin_prefetch(&*it);
   }
   /// State of a 4-tuple: a connection's, TimeWait for a TIME-WAIT record, else Closed.
   [[nodiscard]] TcpState state_of(const FourTuple& t) noexcept;
@@ -182,6 +186,9 @@ class TcpStack {
                                     &TimeWaitRecord::table_hook_>,
       boost::intrusive::key_of_value<TwKey>, boost::intrusive::hash<FourTupleHash>,
       boost::intrusive::power_2_buckets<true>>;
+  // prefetch_lookup() uses one bucket index for both tables: same hash, and the
+  // constructor gives both buckets_for(max_connections) buckets.
+  static_assert(std::is_same_v<TcbTable::hasher, TwTable::hasher>);
   using ListenerList = boost::intrusive::list<
       Listener, boost::intrusive::member_hook<Listener, boost::intrusive::list_member_hook<>,
                                               &Listener::stack_hook_>>;

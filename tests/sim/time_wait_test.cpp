@@ -187,20 +187,21 @@ TEST(Connect, ReusesAFourTupleInTimeWait) {
   EXPECT_EQ(again.connected, 1);
 }
 
-// connect_fresh() is the ephemeral-port search's connect: it takes a free 4-tuple and
-// refuses one in use, by a connection or by a TIME-WAIT record, leaving both alone.
-TEST(Connect, FreshRefusesTuplesInUseAndOpensFreeOnes) {
+// connect(..., OnTimeWait::Refuse) is the ephemeral-port search's connect: it takes a free
+// 4-tuple and refuses one in use, by a connection or by a TIME-WAIT record, leaving both.
+TEST(Connect, RefusingTimeWaitRefusesTuplesInUseAndOpensFreeOnes) {
+  constexpr auto kRefuse = tcp::TcpStack::OnTimeWait::Refuse;
   PacketHarness h;
   tcp::Tcb* t = h.open_active(Seq{7000});
   ASSERT_NE(t, nullptr);
   RecordingHandler other;
-  auto live = h.stack().connect_fresh(PacketHarness::tuple(), &other);
+  auto live = h.stack().connect(PacketHarness::tuple(), &other, kRefuse);
   ASSERT_FALSE(live.ok());
   EXPECT_EQ(live.error(), Errc::AddressInUse);
   EXPECT_EQ(h.stack().find(PacketHarness::tuple()), t);
   client_to_time_wait(h, t);
   ASSERT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait);
-  auto tw = h.stack().connect_fresh(PacketHarness::tuple(), &other);
+  auto tw = h.stack().connect(PacketHarness::tuple(), &other, kRefuse);
   ASSERT_FALSE(tw.ok());
   EXPECT_EQ(tw.error(), Errc::AddressInUse);
   EXPECT_EQ(h.stack().state_of(PacketHarness::tuple()), TcpState::TimeWait) << "not reused";
@@ -208,7 +209,7 @@ TEST(Connect, FreshRefusesTuplesInUseAndOpensFreeOnes) {
   h.expect_no_tx("nothing sent for a refused tuple");
   // Another port is free: a SYN goes out from it.
   const FourTuple free{kLocalIp, kRemoteIp, static_cast<std::uint16_t>(kLocalPort + 1), kRemotePort};
-  auto fresh = h.stack().connect_fresh(free, &other);
+  auto fresh = h.stack().connect(free, &other, kRefuse);
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(h.stack().state_of(free), TcpState::SynSent);
   const Captured syn = h.expect_tx({.flags = Flag::Syn, .len = 0u});
@@ -230,8 +231,7 @@ TEST(Prefetch, LeavesLookupsUnchanged) {
   const FourTuple none{kLocalIp, kRemoteIp, kLocalPort, 42000};
   EXPECT_FALSE(h.stack().lookups_leave_cache()) << "two entries stay in the caches";
   for (const FourTuple& t : {tw, live->tuple(), none}) {
-    h.stack().prefetch_lookup(t);
-    h.stack().prefetch_entry(t);
+    h.stack().prefetch_entry(h.stack().prefetch_lookup(t));
   }
   EXPECT_EQ(h.stack().state_of(tw), TcpState::TimeWait);
   EXPECT_EQ(h.stack().find(live->tuple()), live);
