@@ -125,10 +125,7 @@ void TimerWheel::clear_bit(unsigned level, unsigned index) noexcept {
 // a header inside slots_ names the slot whose bit to clear. (The header of process()'s local
 // expiry list lives on the stack and so matches no slot.)
 void TimerWheel::unlink(Timer& timer) noexcept {
-  if (timer.parked()) {
-    timer.set_parked(false);
-    --parked_;
-  }
+  unpark(timer);
   const auto it = List::s_iterator_to(timer);
   const auto next = std::next(it);
   const bool alone = next == std::prev(it);
@@ -161,10 +158,7 @@ void TimerWheel::schedule(Timer& timer, Instant deadline) noexcept {
 void TimerWheel::rearm_lazy(Timer& timer, Instant deadline) noexcept {
   if (timer.linked() && timer.wheel() == this && deadline >= timer.deadline_) {
     // It sits at or before the tick of its old deadline, hence before the new one.
-    if (timer.parked()) {
-      timer.set_parked(false);
-      --parked_;
-    }
+    unpark(timer);
     timer.deadline_ = deadline;
     return;
   }
@@ -189,10 +183,16 @@ void TimerWheel::cancel_lazy(Timer& timer) noexcept {
   ++parked_;
 }
 
+void TimerWheel::unpark(Timer& timer) noexcept {
+  if (timer.parked()) {
+    timer.set_parked(false);
+    --parked_;
+  }
+}
+
 // A parked timer the wheel has taken out of its list: it is gone.
 void TimerWheel::drop_parked(Timer& timer) noexcept {
-  timer.set_parked(false);
-  --parked_;
+  unpark(timer);
   if (--size_ == 0) {
     next_event_ = kNever;
   }

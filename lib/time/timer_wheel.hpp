@@ -114,6 +114,7 @@ class TimerWheel {
   [[nodiscard]] Tick scan_next_event() const noexcept;
   void place(Timer& timer, Tick expiry) noexcept;
   void unlink(Timer& timer) noexcept;
+  void unpark(Timer& timer) noexcept;  ///< clears the mark (and the count) if parked
   void drop_parked(Timer& timer) noexcept;
   void clear_bit(unsigned level, unsigned slot) noexcept;
   std::size_t process(Tick t) noexcept;
