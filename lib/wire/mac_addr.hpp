@@ -5,9 +5,11 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace sluice::wire {
 
@@ -17,27 +19,31 @@ struct MacAddr {
   static const MacAddr kBroadcast;
   static const MacAddr kZero;
 
-  [[nodiscard]] constexpr bool is_broadcast() const noexcept {
-    for (auto b : bytes) {
-      if (b != 0xff) return false;
-    }
-    return true;
-  }
+  [[nodiscard]] constexpr bool is_broadcast() const noexcept { return *this == kBroadcast; }
   /// Group address (multicast or broadcast): the I/G bit is set.
   [[nodiscard]] constexpr bool is_multicast() const noexcept { return (bytes[0] & 0x01) != 0; }
   [[nodiscard]] constexpr bool is_unicast() const noexcept { return !is_multicast(); }
-  [[nodiscard]] constexpr bool is_zero() const noexcept {
-    for (auto b : bytes) {
-      if (b != 0) return false;
-    }
-    return true;
-  }
+  [[nodiscard]] constexpr bool is_zero() const noexcept { return *this == kZero; }
 
   /// Parses "aa:bb:cc:dd:ee:ff" (hex digits of either case; ':' or '-').
   static std::optional<MacAddr> parse(std::string_view text) noexcept;
   /// "aa:bb:cc:dd:ee:ff", lower case (allocates: not for the data path).
   [[nodiscard]] std::string to_string() const;
 
+  /// Two loads and a compare per side (every received frame's destination is checked): the
+  /// defaulted comparison of the byte array is a call to memcmp.
+  friend constexpr bool operator==(const MacAddr& a, const MacAddr& b) noexcept {
+    if (std::is_constant_evaluated()) return a.bytes == b.bytes;
+    std::uint32_t a4 = 0;
+    std::uint32_t b4 = 0;
+    std::uint16_t a2 = 0;
+    std::uint16_t b2 = 0;
+    std::memcpy(&a4, a.bytes.data(), 4);
+    std::memcpy(&b4, b.bytes.data(), 4);
+    std::memcpy(&a2, a.bytes.data() + 4, 2);
+    std::memcpy(&b2, b.bytes.data() + 4, 2);
+    return ((a4 ^ b4) | static_cast<std::uint32_t>(a2 ^ b2)) == 0;
+  }
   constexpr auto operator<=>(const MacAddr&) const noexcept = default;
 };
 

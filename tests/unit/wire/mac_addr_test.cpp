@@ -20,6 +20,26 @@ TEST(MacAddr, Classifies) {
   EXPECT_FALSE(uni.is_zero());
 }
 
+TEST(MacAddr, EqualityLooksAtEveryByte) {
+  // operator== compares a 4-byte and a 2-byte word: a difference in any byte, or any bit,
+  // makes two addresses unequal; the ordering (<=>) agrees with it.
+  const MacAddr base{{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}};
+  MacAddr same = base;  // a run-time copy, not a constant: the word path
+  EXPECT_TRUE(same == base);
+  EXPECT_EQ(same <=> base, std::strong_ordering::equal);
+  for (std::size_t i = 0; i < 6; ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      MacAddr other = base;
+      other.bytes[i] = static_cast<std::uint8_t>(other.bytes[i] ^ (1u << bit));
+      EXPECT_FALSE(other == base) << "byte " << i << " bit " << bit;
+      EXPECT_TRUE(other != base);
+      EXPECT_NE(other <=> base, std::strong_ordering::equal);
+    }
+  }
+  static_assert(MacAddr{{1, 2, 3, 4, 5, 6}} == MacAddr{{1, 2, 3, 4, 5, 6}});
+  static_assert(!(MacAddr{{1, 2, 3, 4, 5, 6}} == MacAddr{{1, 2, 3, 4, 5, 7}}));
+}
+
 TEST(MacAddr, TextRoundTrip) {
   const MacAddr uni{{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}};
   EXPECT_EQ(uni.to_string(), "52:54:00:ab:cd:ef");
