@@ -236,7 +236,7 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
     free_.reserve(slots);
     for (std::uint32_t i = slots; i-- > 0;) free_.push_back(i);
     if (!o.server && (o.mode == Mode::Rr || o.mode == Mode::Crr)) {
-      sent_tsc_.assign(static_cast<std::size_t>(slots) * o.pipeline, 0);
+      sent_tsc_.assign(static_cast<std::size_t>(slots) * ts_slots_, 0);
     }
     pending_.reserve(slots);
     wait_.assign(slots + 1, 0);
@@ -479,8 +479,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
  private:
   static Conn& conn(Tcb& t) noexcept { return *static_cast<Conn*>(t.user_data()); }
   [[nodiscard]] std::size_t ts_index(const Conn& c, std::uint64_t id) const noexcept {
-    return static_cast<std::size_t>(c.slot) * o_.pipeline +
-           static_cast<std::size_t>(id % o_.pipeline);
+    return static_cast<std::size_t>(c.slot) * ts_slots_ +
+           static_cast<std::size_t>(id & (ts_slots_ - 1));
   }
   void set(Field f, std::uint64_t v) noexcept { pub_[f].store(v, std::memory_order_relaxed); }
 
@@ -607,13 +607,16 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       if (stopping_) {
         if (c.in_flight == 0) shut(c, t);
       } else {
-        issue(c, t);
+        issue(c, t, now);
       }
     }
   }
 
-  /// rr: keeps `pipeline` requests in flight, within the rate.
-  void issue(Conn& c, Tcb& t) noexcept {
+  /// rr: keeps `pipeline` requests in flight, within the rate. `tsc`: the time the requests
+  /// are sent, for their latency (the caller's reading: one TSC read per callback, not per
+  /// request; a read costs ~10 ns under a hypervisor).
+  void issue(Conn& c, Tcb& t) noexcept { issue(c, t, rte_rdtsc()); }
+  void issue(Conn& c, Tcb& t, std::uint64_t tsc) noexcept {
     while (!stopping_ && c.in_flight < o_.pipeline) {
       if (rate_ > 0 && !take_token(e_.now())) {
         if (!c.waiting) {
@@ -626,7 +629,7 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       if (t.send_space() < o_.size) return;  // cannot happen within the 128 KB bound
       std::uint8_t* b = scratch_.data();
       build_request(b, c.tx_id);
-      sent_tsc_[ts_index(c, c.tx_id)] = rte_rdtsc();
+      sent_tsc_[ts_index(c, c.tx_id)] = tsc;
       c_.bytes_sent += t.send(std::span<const std::uint8_t>(b, o_.size));
       ++c.tx_id;
       ++c.in_flight;
@@ -728,6 +731,9 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   std::uint32_t wait_head_ = 0;
   std::uint32_t wait_tail_ = 0;
   std::vector<std::uint64_t> sent_tsc_;  ///< per slot, per pipeline position
+  /// Send times kept per connection: the pipeline depth rounded up to a power of two, so
+  /// that a transaction's place is a mask, not a division, on every request and response.
+  std::uint32_t ts_slots_ = std::bit_ceil(o_.pipeline);
   std::array<std::uint8_t, kMaxSize + kHeaderLen> scratch_{};
   std::array<std::uint8_t, kMaxSize + kHeaderLen> pattern_{};
   AppCounters c_;
