@@ -54,6 +54,13 @@ struct PortInfo {
   int socket = 0;
   PortOffloads offloads{};       ///< what is actually enabled
   std::uint16_t tx_seg_max = 0;  ///< most mbufs per transmitted packet (0: no limit given)
+  /// Checksum offloads pay from this much TCP payload up (TSO packets always use them);
+  /// smaller packets are better checksummed by the stack. 0: always. net_vhost: 256. Its
+  /// "offload" is software on the sending core: per packet, DPDK's vhost library parses
+  /// the headers again and recomputes the pseudo-header sum (rte_net_intel_cksum_prepare)
+  /// and the IPv4 header sum, which costs more than summing a small packet outright, and
+  /// the virtio side then parses the headers again to learn where the partial sum is.
+  std::uint32_t tx_offload_min_payload = 0;
 };
 
 /// Configures and starts `port_id` with RX buffers from `pool`.

@@ -46,6 +46,7 @@ Engine::Engine(const EngineConfig& config, rte_mempool* pool, rte_mempool* clone
   res.clone_pool = clone_pool;
   res.tx_ip_checksum_offload = config.tx_ip_checksum_offload;
   res.tx_tcp_checksum_offload = config.tx_tcp_checksum_offload;
+  res.tx_offload_min_payload = config.tx_offload_min_payload;
   res.tso_max = config.tso_max;
   res.tx_seg_max = config.tx_seg_max;
   res.link_headroom = wire::EthernetHeader::kSize;

@@ -64,6 +64,8 @@ struct EngineConfig {
   /// TX checksum offloads: the port computes the TCP (IPv4) checksum; else software.
   bool tx_ip_checksum_offload = false;
   bool tx_tcp_checksum_offload = false;
+  /// ... but not for packets with less TCP payload than this (TSO aside). 0: all.
+  std::uint32_t tx_offload_min_payload = 0;
   /// TCP segmentation offload: the largest TCP payload handed to the port in one packet
   /// (the port cuts it into MSS-sized segments); 0: off.
   std::uint32_t tso_max = 0;

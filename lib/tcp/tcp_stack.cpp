@@ -374,6 +374,7 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
 
   const std::uint32_t l4_len = tcp_len + s.data_len;
   const bool tso = s.tso_segsz != 0 && s.data_len > s.tso_segsz;
+  const bool offload = tso || s.data_len >= res_.tx_offload_min_payload;
   std::uint16_t csum;
   if (tso) {
     // DPDK's TSO contract: the pseudo-header sum without the length (each segment has
@@ -384,7 +385,7 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
     m->tso_segsz = s.tso_segsz;
     counters_.segs_out += (s.data_len + s.tso_segsz - 1) / s.tso_segsz;
     ++counters_.tso_sends;
-  } else if (res_.tx_tcp_checksum_offload) {
+  } else if (res_.tx_tcp_checksum_offload && offload) {
     // The port finishes the sum; it expects the pseudo-header sum, folded, not inverted.
     csum = static_cast<std::uint16_t>(~wire::checksum_fold(wire::pseudo_header_sum(
         t.local_ip, t.remote_ip, wire::IpProto::Tcp, static_cast<std::uint16_t>(l4_len))));
@@ -399,7 +400,7 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
   }
   p[20 + 16] = static_cast<std::uint8_t>(csum >> 8);
   p[20 + 17] = static_cast<std::uint8_t>(csum);
-  if (res_.tx_ip_checksum_offload) {
+  if (res_.tx_ip_checksum_offload && offload) {
     m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;  // the port writes it
     p[10] = p[11] = 0;
   }

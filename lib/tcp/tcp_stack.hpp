@@ -50,6 +50,11 @@ struct StackResources {
   /// The port computes the TCP / IPv4 header checksum (RTE_MBUF_F_TX_*_CKSUM); else software.
   bool tx_tcp_checksum_offload = false;
   bool tx_ip_checksum_offload = false;
+  /// With the offloads on, a packet with less payload than this (and no TSO) is still
+  /// checksummed here and handed over without offload flags. 0: every packet offloaded.
+  /// For ports whose "offload" is software on this same core and dearer than ours
+  /// (net_vhost: see glue::PortInfo::tx_offload_min_payload).
+  std::uint32_t tx_offload_min_payload = 0;
   /// TCP segmentation offload: the most payload one packet may carry, which the port cuts
   /// into segments of the connection's MSS (RTE_MBUF_F_TX_TCP_SEG); 0: off, no packet
   /// carries more than the MSS.

@@ -67,6 +67,9 @@ tcp::TcpConfig PacketHarness::default_config() {
 }
 
 PacketHarness::PacketHarness(const tcp::TcpConfig& config, std::uint32_t tso_max)
+    : PacketHarness(config, HarnessPort{.tso_max = tso_max}) {}
+
+PacketHarness::PacketHarness(const tcp::TcpConfig& config, const HarnessPort& port)
     : clock_(time::Instant{} + std::chrono::hours(1)),
       pool_(test::test_pktmbuf_pool()),
       clone_pool_(sim_clone_pool()),
@@ -75,7 +78,10 @@ PacketHarness::PacketHarness(const tcp::TcpConfig& config, std::uint32_t tso_max
   tcp::StackResources res;
   res.pool = pool_;
   res.clone_pool = clone_pool_;
-  res.tso_max = tso_max;
+  res.tso_max = port.tso_max;
+  res.tx_tcp_checksum_offload = port.checksum_offload;
+  res.tx_ip_checksum_offload = port.checksum_offload;
+  res.tx_offload_min_payload = port.offload_min_payload;
   for (std::size_t i = 0; i < res.secret.size(); ++i)
     res.secret[i] = static_cast<std::uint8_t>(i * 7 + 1);
   stack_ = std::make_unique<tcp::TcpStack>(config, res, tcp::TxSink{&PacketHarness::sink, this},
@@ -109,6 +115,25 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
       EXPECT_EQ(m->l4_len, (frame[14 + 20 + 12] >> 4) * 4) << "l4_len";
       complete_tcp_checksum(frame);
     }
+    // Checksum offload without TSO: the field holds the pseudo-header sum with the length,
+    // folded, not inverted (DPDK's contract); the IPv4 checksum is left at zero.
+    const bool tcp_csum_offload =
+        tso_segsz == 0 && (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM;
+    if (tcp_csum_offload) {
+      const wire::Ipv4Addr src{wire::load_be32(&frame[14 + 12])};
+      const wire::Ipv4Addr dst{wire::load_be32(&frame[14 + 16])};
+      const auto l4_len = static_cast<std::uint16_t>(frame.size() - 14 - 20);
+      EXPECT_EQ(wire::load_be16(&frame[14 + 20 + 16]),
+                wire::checksum_reduce(wire::pseudo_header_sum(src, dst, 6, l4_len)))
+          << "an offloaded checksum field is not the pseudo-header sum";
+      complete_tcp_checksum(frame);
+    }
+    const bool ip_csum_offload = (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+    if (ip_csum_offload) {
+      EXPECT_EQ(wire::load_be16(&frame[14 + 10]), 0) << "IPv4 checksum left for the port";
+      wire::store_be16(&frame[14 + 10], wire::checksum_fold(wire::checksum_partial(
+                                            std::span<const std::uint8_t>(&frame[14], 20))));
+    }
     rte_pktmbuf_free(m);
     auto r = wire::parse_frame(frame);
     if (!r.ok()) {
@@ -119,7 +144,7 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
       ADD_FAILURE() << "the stack sent a non-TCP datagram";
       continue;
     }
-    Captured c{r->ip, r->tcp, {}, self->clock_.now(), tso_segsz};
+    Captured c{r->ip, r->tcp, {}, self->clock_.now(), tso_segsz, tcp_csum_offload, ip_csum_offload};
     c.payload.assign(frame.begin() + r->payload_offset,
                      frame.begin() + r->payload_offset + r->payload_len);
     self->tx_.push_back(std::move(c));

@@ -57,6 +57,8 @@ struct Captured {
   std::vector<std::uint8_t> payload;
   time::Instant at;
   std::uint16_t tso_segsz = 0;  ///< a TSO packet: the segment size the port cuts it at
+  bool tcp_csum_offload = false;  ///< the port was to finish the TCP checksum (not TSO)
+  bool ip_csum_offload = false;   ///< the port was to write the IPv4 header checksum
   [[nodiscard]] bool has(std::uint8_t f) const { return tcp.has(f); }
   [[nodiscard]] Seq seq() const { return tcp.seq; }
   [[nodiscard]] Seq ack() const { return tcp.ack; }
@@ -101,11 +103,19 @@ class AcceptAll : public tcp::ListenHandler {
   std::deque<RecordingHandler> handlers;
 };
 
+/// The port the stack transmits on, as StackResources describes it.
+struct HarnessPort {
+  std::uint32_t tso_max = 0;              ///< > 0: TSO packets up to this much payload
+  bool checksum_offload = false;          ///< the port finishes TCP and IPv4 checksums
+  std::uint32_t offload_min_payload = 0;  ///< StackResources::tx_offload_min_payload
+};
+
 class PacketHarness {
  public:
   /// tso_max > 0: the stack may hand over TSO packets that large (StackResources).
   explicit PacketHarness(const tcp::TcpConfig& config = default_config(),
                          std::uint32_t tso_max = 0);
+  PacketHarness(const tcp::TcpConfig& config, const HarnessPort& port);
   ~PacketHarness();
   PacketHarness(const PacketHarness&) = delete;
   PacketHarness& operator=(const PacketHarness&) = delete;
