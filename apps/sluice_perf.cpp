@@ -172,6 +172,8 @@ enum Field : std::size_t {
   kDrops,
   kOpen,
   kErrors,
+  kLoopNs,  ///< time in the poll loop (EngineCounters::loop_ns)
+  kBusyNs,  ///< ... in iterations that received or sent frames
   kFields
 };
 
@@ -356,6 +358,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
       started_ = true;
       start_ = now;
       start_tsc_ = rte_rdtsc();
+      loop_start_ = e_.counters().loop_ns;
+      busy_start_ = e_.counters().busy_ns;
       next_publish_ = now;
       if (o_.duration_s > 0) {
         deadline_ = now + std::chrono::nanoseconds(static_cast<std::int64_t>(o_.duration_s * 1e9));
@@ -405,6 +409,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
     if (stopping_) return;
     stopping_ = true;
     stop_tsc_ = rte_rdtsc();
+    loop_stop_ = e_.counters().loop_ns;
+    busy_stop_ = e_.counters().busy_ns;
     stop_by_ = e_.now() + kStopGrace;
     left_ = e_.tcp().connection_count();
     if (listener_ != nullptr) {
@@ -455,6 +461,8 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
     set(kDrops, engine_drops(e_) + tcp_drops(e_));
     set(kOpen, e_.tcp().connection_count());
     set(kErrors, c_.errors());
+    set(kLoopNs, ec.loop_ns);
+    set(kBusyNs, ec.busy_ns);
   }
   [[nodiscard]] std::uint64_t published(Field f) const noexcept {
     return pub_[f].load(std::memory_order_relaxed);
@@ -470,6 +478,13 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   }
   [[nodiscard]] const Histogram& histogram() const noexcept { return hist_; }
   [[nodiscard]] engine::Engine& eng() noexcept { return e_; }
+  /// The loop's time and its busy part from the first iteration to the stop (or to now).
+  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> loop_busy_ns() const noexcept {
+    const auto& ec = e_.counters();
+    const std::uint64_t loop = (stopping_ ? loop_stop_ : ec.loop_ns) - loop_start_;
+    const std::uint64_t busy = (stopping_ ? busy_stop_ : ec.busy_ns) - busy_start_;
+    return {loop, busy};
+  }
   /// Seconds from the first iteration to the stop (or to now if still running).
   [[nodiscard]] double elapsed_s() const noexcept {
     const std::uint64_t end = stopping_ ? stop_tsc_ : rte_rdtsc();
@@ -731,6 +746,7 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
   std::uint32_t wait_head_ = 0;
   std::uint32_t wait_tail_ = 0;
   std::vector<std::uint64_t> sent_tsc_;  ///< per slot, per pipeline position
+  std::uint64_t loop_start_ = 0, busy_start_ = 0, loop_stop_ = 0, busy_stop_ = 0;
   /// Send times kept per connection: the pipeline depth rounded up to a power of two, so
   /// that a transaction's place is a mask, not a division, on every request and response.
   std::uint32_t ts_slots_ = std::bit_ceil(o_.pipeline);
@@ -819,14 +835,19 @@ std::uint64_t mbuf_bytes() noexcept {
 void print_line(FILE* out, double t, const char* who, const std::array<std::uint64_t, kFields>& d,
                 std::uint64_t open, std::uint64_t extra_drops, double dt) {
   const double s = dt > 0 ? dt : 1;
+  // busy: the share of the loop's time spent in iterations that had frames to handle;
+  // near 100 % the core is the limit, well below it the work waits on something else.
+  const double busy =
+      d[kLoopNs] > 0 ? 100.0 * static_cast<double>(d[kBusyNs]) / static_cast<double>(d[kLoopNs])
+                     : 0;
   std::fprintf(out,
                "[%6.1fs] %-9s %8.3f Gbit/s %10.0f pkt/s %10.0f trans/s %9.0f conn/s %7llu open "
-               "%6llu retrans %6llu drops\n",
+               "%6llu retrans %6llu drops %3.0f%% busy\n",
                t, who, static_cast<double>(d[kBytesIn] + d[kBytesOut]) * 8 / 1e9 / s,
                static_cast<double>(d[kPktsRx] + d[kPktsTx]) / s, static_cast<double>(d[kTrans]) / s,
                static_cast<double>(d[kEstablished]) / s, static_cast<unsigned long long>(open),
                static_cast<unsigned long long>(d[kRetrans]),
-               static_cast<unsigned long long>(d[kDrops] + extra_drops));
+               static_cast<unsigned long long>(d[kDrops] + extra_drops), busy);
 }
 
 void every_second(std::vector<std::unique_ptr<Worker>>& workers, Reporter& r, const Options& o) {
@@ -989,6 +1010,25 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
                static_cast<unsigned long long>(a.bytes_sent),
                static_cast<unsigned long long>(a.bytes_received), gbit,
                static_cast<unsigned long long>(pkts), static_cast<double>(pkts) / s);
+  // How loaded the engines' cores were: busy over loop time, all engines together.
+  std::uint64_t loop_all = 0, busy_all = 0;
+  for (auto& w : workers) {
+    const auto [loop, busy] = w->loop_busy_ns();
+    loop_all += loop;
+    busy_all += busy;
+  }
+  const auto pct = [](std::uint64_t busy, std::uint64_t loop) {
+    return loop > 0 ? 100.0 * static_cast<double>(busy) / static_cast<double>(loop) : 0.0;
+  };
+  std::fprintf(out, "  cores: %.1f %% busy (iterations with frames to handle)",
+               pct(busy_all, loop_all));
+  if (workers.size() > 1) {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      const auto [loop, busy] = workers[i]->loop_busy_ns();
+      std::fprintf(out, "%s engine %zu %.0f %%", i == 0 ? ";" : ",", i, pct(busy, loop));
+    }
+  }
+  std::fprintf(out, "\n");
   if (h.count() > 0) {
     std::fprintf(
         out,
@@ -1055,6 +1095,7 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
     j += ",\"gbit_per_s\":" + fmt("%.4f", gbit);
     j += ",\"packets\":" + std::to_string(pkts);
     j += ",\"packets_per_s\":" + fmt("%.1f", static_cast<double>(pkts) / s);
+    j += ",\"busy_percent\":" + fmt("%.1f", pct(busy_all, loop_all));
     j += ",\"latency_us\":{\"p50\":" + fmt("%.2f", static_cast<double>(h.quantile(0.5)) * us) +
          ",\"p90\":" + fmt("%.2f", static_cast<double>(h.quantile(0.9)) * us) +
          ",\"p99\":" + fmt("%.2f", static_cast<double>(h.quantile(0.99)) * us) +
@@ -1108,7 +1149,9 @@ int summary(std::vector<std::unique_ptr<Worker>>& workers, const Reporter& rep, 
            ",\"steer_forwarded\":" + std::to_string(ec.steer_forwarded) +
            ",\"steer_in\":" + std::to_string(ec.steer_in) +
            ",\"steer_ring_full\":" + std::to_string(ec.steer_ring_full) +
-           ",\"arp_share_ring_full\":" + std::to_string(ec.arp_share_ring_full) + "}";
+           ",\"arp_share_ring_full\":" + std::to_string(ec.arp_share_ring_full);
+      const auto [loop, busy] = w.loop_busy_ns();
+      j += ",\"busy_percent\":" + fmt("%.1f", pct(busy, loop)) + "}";
     }
     j += "]";
     j += ",\"clean\":" + std::string(clean ? "true" : "false");

@@ -97,6 +97,11 @@ struct EngineCounters {
   std::uint64_t rx_chained = 0;     ///< TCP frames in chained mbufs (large receive offload)
   std::uint64_t multi_segment = 0;  ///< chained frames other than TCP: dropped
   std::uint64_t no_mbuf = 0;
+  /// Time in the poll loop (from one poll() to the next, the application's hook included)
+  /// and the part of it spent in iterations that received or sent frames: busy_ns over
+  /// loop_ns is how loaded the core is (a poll-mode core always runs at 100 %).
+  std::uint64_t loop_ns = 0;
+  std::uint64_t busy_ns = 0;
   // Several engines on one port (all zero for a lone engine).
   std::uint64_t steer_misdirected = 0;    ///< TCP frames received here that another engine owns
   std::uint64_t steer_forwarded = 0;      ///< ... handed to the owner's ring
@@ -209,6 +214,7 @@ class Engine {
   static constexpr std::uint16_t kTxRing = 512;
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
+  bool worked_ = false;  ///< the last iteration received or sent frames (busy_ns)
   /// Per local address, the next ephemeral port to try (see connect()).
   std::array<std::uint16_t, kMaxAddresses> next_ephemeral_{};
   std::uint32_t next_source_ = 0;  ///< the local address connect() tries first

@@ -246,5 +246,31 @@ TEST_F(EngineRx, ChainedFramesOtherThanTcpAreCountedAndDropped) {
   EXPECT_EQ(engine_->counters().multi_segment, 1u);
 }
 
+TEST_F(EngineRx, LoopTimeGoesToTheIterationItFollowsBusyWhenItHadFrames) {
+  // Each poll() charges the time since the previous one to the previous iteration: busy
+  // if that one received or sent frames. The net_ring port hands back what the engine
+  // transmits, so a segment to a closed port keeps two iterations busy: the one that
+  // takes it (and sends the RST) and the one that takes the RST back (not for us).
+  using std::chrono::milliseconds;
+  const auto ns = [](milliseconds d) { return static_cast<std::uint64_t>(d.count()) * 1000000; };
+  const EngineCounters& c = engine_->counters();
+  const std::uint64_t loop0 = c.loop_ns;
+  const std::uint64_t busy0 = c.busy_ns;
+  clock_.advance(milliseconds(5));
+  EXPECT_EQ(engine_->poll(), 0);  // idle
+  rte_mbuf* m = chain(segment(10), {});
+  ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);  // onto the ring: the next poll's
+  clock_.advance(milliseconds(3));
+  EXPECT_EQ(engine_->poll(), 1);  // takes the segment, answers with a RST
+  clock_.advance(milliseconds(2));
+  EXPECT_EQ(engine_->poll(), 1);  // takes its own RST back
+  clock_.advance(milliseconds(4));
+  EXPECT_EQ(engine_->poll(), 0);
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(engine_->poll(), 0);
+  EXPECT_EQ(c.loop_ns - loop0, ns(milliseconds(5 + 3 + 2 + 4 + 1)));
+  EXPECT_EQ(c.busy_ns - busy0, ns(milliseconds(2 + 4)));
+}
+
 }  // namespace
 }  // namespace sluice::engine
