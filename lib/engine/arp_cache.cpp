@@ -56,13 +56,13 @@ std::optional<wire::MacAddr> ArpCache::lookup(wire::Ipv4Addr ip, time::Instant n
 // RFC 1122 §2.3.2.1: a cache entry must be revalidated, and flooding the link with
 // requests avoided. Like Linux's STALE/PROBE neighbour states: the old address stays in use
 // while we ask again at most once per kRetry; no answer within kProbeTime, and it is gone.
-std::optional<wire::MacAddr> ArpCache::resolve_slow(wire::Ipv4Addr ip, time::Instant now,
-                                                    bool& should_request) noexcept {
+const wire::MacAddr* ArpCache::resolve_slow(wire::Ipv4Addr ip, time::Instant now,
+                                            bool& should_request) noexcept {
   should_request = false;
   Entry* e = find(ip);
-  if (e == nullptr || !e->resolved) return std::nullopt;
+  if (e == nullptr || !e->resolved) return nullptr;
   if (e->expires > now) [[likely]] {
-    return e->mac;
+    return &e->mac;
   }
   if (!e->probing) {  // first use since it went stale: start asking
     e->probing = true;
@@ -71,13 +71,13 @@ std::optional<wire::MacAddr> ArpCache::resolve_slow(wire::Ipv4Addr ip, time::Ins
   } else if (now - e->probe_since >= kProbeTime) {
     e->resolved = false;  // no answer: resolve from scratch (hold)
     e->probing = false;
-    return std::nullopt;
+    return nullptr;
   }
   if (now - e->last_request >= kRetry) {
     should_request = true;
     e->last_request = now;
   }
-  return e->mac;
+  return &e->mac;
 }
 
 bool ArpCache::hold(wire::Ipv4Addr ip, rte_mbuf* m, time::Instant now,

@@ -40,17 +40,20 @@ class ArpCache {
   /// The address to send to `ip` with (the transmit path). Fresh: as lookup(). Expired
   /// (stale): still the old address, for up to kProbeTime while the entry is asked for
   /// again — `should_request` says when a request is due (once per kRetry); a reply
-  /// (learn) makes it fresh again. nullopt when unknown, unresolved, or stale with no
+  /// (learn) makes it fresh again. nullptr when unknown, unresolved, or stale with no
   /// answer for kProbeTime: the caller holds the packet (hold) as for a new address.
+  /// The address is the entry's own, valid until the cache next changes (learn, hold,
+  /// expire): a pointer, because an optional<MacAddr> copied out per packet went through
+  /// overlapping 6-byte stack stores and loads that stalled store forwarding.
   /// Without this a busy flow lost every packet past the held few each time its peer's
   /// entry expired (every kLifetime), and a long-idle one its first burst.
   /// The common case — the same fresh next hop as last time — is inline: one compare of
   /// the address, one of the time.
-  [[nodiscard]] std::optional<wire::MacAddr> resolve(wire::Ipv4Addr ip, time::Instant now,
-                                                     bool& should_request) noexcept {
+  [[nodiscard]] const wire::MacAddr* resolve(wire::Ipv4Addr ip, time::Instant now,
+                                             bool& should_request) noexcept {
     if (last_ != nullptr && last_->ip == ip && last_->resolved && last_->expires > now) [[likely]] {
       should_request = false;
-      return last_->mac;
+      return &last_->mac;
     }
     return resolve_slow(ip, now, should_request);
   }
@@ -92,8 +95,8 @@ class ArpCache {
     bool probing = false;  ///< resolved but stale, being asked for again (resolve())
   };
 
-  std::optional<wire::MacAddr> resolve_slow(wire::Ipv4Addr ip, time::Instant now,
-                                            bool& should_request) noexcept;
+  const wire::MacAddr* resolve_slow(wire::Ipv4Addr ip, time::Instant now,
+                                    bool& should_request) noexcept;
   Entry* find(wire::Ipv4Addr ip) noexcept;
   Entry* find_or_claim(wire::Ipv4Addr ip, time::Instant now) noexcept;
   static std::size_t slot_of(wire::Ipv4Addr ip) noexcept {

@@ -474,7 +474,7 @@ void Engine::route(rte_mbuf* d) noexcept {
     hop = config_.gateway;
   }
   bool request = false;
-  if (auto mac = arp_.resolve(hop, now_, request)) {
+  if (const wire::MacAddr* mac = arp_.resolve(hop, now_, request)) {
     if (request) [[unlikely]] {  // stale: still used while asked for again
       send_arp(wire::ArpPacket::kOpRequest, config_.addr, wire::MacAddr{}, hop,
                wire::MacAddr::kBroadcast);
