@@ -96,6 +96,7 @@ Result<PortInfo, Errc> setup_port(std::uint16_t port_id, const PortConfig& cfg,
   if (std::strcmp(drv, "net_vhost") == 0 && (got.tx_tcp_cksum || got.tx_ipv4_cksum)) {
     info.tx_offload_min_payload = 256;
   }
+  info.rx_frames_cached = std::strcmp(drv, "net_vhost") == 0;
   info.tx_seg_max = dev.tx_desc_lim.nb_seg_max;
   // Never RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE: TCP transmits payload as indirect mbufs
   // attached to the send buffer (refcount > 1, several pools), which that offload forbids.

@@ -61,6 +61,9 @@ struct PortInfo {
   /// and the IPv4 header sum, which costs more than summing a small packet outright, and
   /// the virtio side then parses the headers again to learn where the partial sum is.
   std::uint32_t tx_offload_min_payload = 0;
+  /// Received frames are written by this core (net_vhost copies each one in on dequeue),
+  /// not by a device or another core: they are in this core's cache already.
+  bool rx_frames_cached = false;
 };
 
 /// Configures and starts `port_id` with RX buffers from `pool`.

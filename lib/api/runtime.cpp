@@ -197,6 +197,7 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   ec.tx_ip_checksum_offload = off.tx_ipv4_cksum;
   ec.tx_tcp_checksum_offload = off.tx_tcp_cksum;
   ec.tx_offload_min_payload = info->tx_offload_min_payload;
+  ec.rx_frames_cached = info->rx_frames_cached;
   // The largest IPv4 datagram less its header and the largest TCP header.
   ec.tso_max = off.tso ? 65535 - 20 - 60 : 0;
   ec.tx_seg_max = info->tx_seg_max;

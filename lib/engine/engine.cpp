@@ -68,6 +68,19 @@ Engine::~Engine() {
   tx_count_ = 0;
 }
 
+namespace {
+
+/// The first cache line of a received frame, and with `two` the second: Ethernet, IPv4
+/// and TCP headers with timestamps end past byte 64 (the TS option is at bytes 58-65),
+/// the payload follows.
+void prefetch_headers(const rte_mbuf* m, bool two) noexcept {
+  const auto* p = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  rte_prefetch0(p);
+  if (two && rte_pktmbuf_data_len(m) > 64) rte_prefetch0(p + 64);
+}
+
+}  // namespace
+
 std::uint16_t Engine::poll() noexcept {
   {
     // The time since the previous iteration began goes to that iteration: busy if it
@@ -93,9 +106,10 @@ std::uint16_t Engine::poll() noexcept {
     if (n > 1 && tcp_->lookups_leave_cache()) prefetch_lookups(rx.data(), n);
     // The next frame's headers are fetched while this one is handled: they were written
     // by the link (another core, or the vhost copy), so they are in no cache of ours.
-    if (n > 0) rte_prefetch0(rte_pktmbuf_mtod(rx[0], const void*));
+    const bool two = !config_.rx_frames_cached;
+    if (n > 0) prefetch_headers(rx[0], two);
     for (std::uint16_t i = 0; i < n; ++i) {
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], const void*));
+      if (i + 1 < n) prefetch_headers(rx[i + 1], two);
       receive(rx[i]);
     }
   }

@@ -71,6 +71,10 @@ struct EngineConfig {
   std::uint32_t tso_max = 0;
   std::uint16_t tx_seg_max = 0;  ///< most mbufs per packet the port takes (0: no limit)
   std::uint16_t burst = 32;
+  /// The port's receive path writes each frame on this core (net_vhost copies it in):
+  /// its bytes are in our cache already, and the engine prefetches only the first line.
+  /// Otherwise (DMA, or a peer core over shared memory) it prefetches two.
+  bool rx_frames_cached = false;
   tcp::TcpConfig tcp{};
   ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
   bool trace = false;         ///< debugging: one stderr line per TCP segment in and out
