@@ -87,7 +87,12 @@ tcp::FourTuple SimNetwork::tuple(Side s, std::uint16_t a_port, std::uint16_t b_p
 }
 
 long SimNetwork::mbufs_in_use() const {
-  return in_use(pool_) + in_use(clone_pool_) - pool_base_;
+  // Less the header mbuf each stack takes one packet ahead (TcpStack::mbufs_in_reserve).
+  long reserve = 0;
+  for (const auto& s : stacks_) {
+    if (s) reserve += static_cast<long>(s->mbufs_in_reserve());
+  }
+  return in_use(pool_) + in_use(clone_pool_) - pool_base_ - reserve;
 }
 
 bool SimNetwork::chance(double p) {
