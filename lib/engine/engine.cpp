@@ -104,8 +104,9 @@ std::uint16_t Engine::poll() noexcept {
     // are started, buckets first and then their entries, so that their memory latency
     // overlaps instead of stalling each segment in turn.
     if (n > 1 && tcp_->lookups_leave_cache()) prefetch_lookups(rx.data(), n);
-    // The next frame's headers are fetched while this one is handled: they were written
-    // by the link (another core, or the vhost copy), so they are in no cache of ours.
+    // The next frame's headers are fetched while this one is handled: written by a device
+    // or another core, they are in no cache of ours (one line only where the port copied
+    // the frame in on this core: rx_frames_cached).
     const bool two = !config_.rx_frames_cached;
     if (n > 0) prefetch_headers(rx[0], two);
     for (std::uint16_t i = 0; i < n; ++i) {
