@@ -1,5 +1,5 @@
-// SendBuffer: application bytes from SND.UNA onward as mbufs; zero-copy slices for
-// (re)transmission. RFC 9293 §3.3.1, §3.8.1, §3.10.7.4. See send_buffer.hpp.
+// SendBuffer: application bytes from SND.UNA onward, in place or as mbufs; zero-copy
+// slices for (re)transmission. RFC 9293 §3.3.1, §3.8.1, §3.10.7.4. See send_buffer.hpp.
 #include "tcp/send_buffer.hpp"
 
 #include <rte_mbuf.h>
@@ -31,12 +31,32 @@ void free_node(rte_mbuf* m) noexcept {
 }  // namespace
 
 void SendBuffer::push_node(rte_mbuf* node) noexcept {
-  if (tail_ != nullptr) {
-    tail_->next = node;
+  if (q_.tail != nullptr) {
+    q_.tail->next = node;
   } else {
-    head_ = node;
+    q_.head = node;
   }
-  tail_ = node;
+  q_.tail = node;
+}
+
+bool SendBuffer::leave_in_place(rte_mempool* pool) noexcept {
+  rte_mbuf* m = nullptr;
+  if (size_ > 0) {
+    m = pool != nullptr ? rte_pktmbuf_alloc(pool) : nullptr;
+    if (m == nullptr) return false;
+    if (m->buf_len < size_) {  // a pool without data room (e.g. a clone pool)
+      rte_pktmbuf_free_seg(m);
+      return false;
+    }
+    m->data_off = 0;  // payload only, as append_copy's nodes
+    std::memcpy(data_ptr(m), bytes_, size_);
+    m->data_len = static_cast<std::uint16_t>(size_);
+    m->pkt_len = size_;
+  }
+  q_ = Queue{m, m, nullptr, 0};
+  tail_ours_ = m != nullptr;
+  in_place_ = false;
+  return true;
 }
 
 std::uint32_t SendBuffer::append_copy(std::span<const std::uint8_t> bytes,
@@ -45,17 +65,26 @@ std::uint32_t SendBuffer::append_copy(std::span<const std::uint8_t> bytes,
   // below this anyway).
   const std::size_t want =
       std::min<std::size_t>(bytes.size(), std::numeric_limits<std::uint32_t>::max() - size_);
+  if (want == 0) return 0;
+  if (in_place_) {
+    if (want <= kInPlaceBytes - size_) {
+      std::memcpy(bytes_ + size_, bytes.data(), want);
+      size_ += static_cast<std::uint32_t>(want);
+      return static_cast<std::uint32_t>(want);
+    }
+    if (!leave_in_place(pool)) return 0;
+  }
   std::size_t done = 0;
 
   // Only a mbuf we allocated, still direct and unshared, may be written: an app-provided
   // mbuf may be read-only to us, and a shared one belongs to in-flight slices too.
-  if (want > 0 && tail_ != nullptr && tail_ours_ && RTE_MBUF_DIRECT(tail_) &&
-      rte_mbuf_refcnt_read(tail_) == 1) {
-    const std::size_t n = std::min<std::size_t>(rte_pktmbuf_tailroom(tail_), want);
+  rte_mbuf* const tail = q_.tail;
+  if (tail != nullptr && tail_ours_ && RTE_MBUF_DIRECT(tail) && rte_mbuf_refcnt_read(tail) == 1) {
+    const std::size_t n = std::min<std::size_t>(rte_pktmbuf_tailroom(tail), want);
     if (n > 0) {
-      std::memcpy(data_ptr(tail_) + tail_->data_len, bytes.data(), n);
-      tail_->data_len = static_cast<std::uint16_t>(tail_->data_len + n);
-      tail_->pkt_len = tail_->data_len;
+      std::memcpy(data_ptr(tail) + tail->data_len, bytes.data(), n);
+      tail->data_len = static_cast<std::uint16_t>(tail->data_len + n);
+      tail->pkt_len = tail->data_len;
       size_ += static_cast<std::uint32_t>(n);
       done = n;
     }
@@ -78,11 +107,13 @@ std::uint32_t SendBuffer::append_copy(std::span<const std::uint8_t> bytes,
     size_ += static_cast<std::uint32_t>(n);
     done += n;
   }
+  if (size_ == 0) in_place_ = true;  // nothing was stored: no nodes either
   return static_cast<std::uint32_t>(done);
 }
 
-void SendBuffer::append_mbuf(rte_mbuf* chain) noexcept {
-  if (chain == nullptr) return;
+bool SendBuffer::append_mbuf(rte_mbuf* chain, rte_mempool* pool) noexcept {
+  if (chain == nullptr) return true;
+  if (in_place_ && !leave_in_place(pool)) return false;
   std::uint32_t remaining = chain->pkt_len;
   for (rte_mbuf* m = chain; m != nullptr;) {
     rte_mbuf* const next = m->next;
@@ -102,20 +133,28 @@ void SendBuffer::append_mbuf(rte_mbuf* chain) noexcept {
     }
     m = next;
   }
+  if (q_.head == nullptr) in_place_ = true;  // only empty segments
+  return true;
 }
 
 void SendBuffer::consume(std::uint32_t n) noexcept {
+  n = std::min(n, size_);
+  if (in_place_) {
+    size_ -= n;
+    if (size_ > 0 && n > 0) std::memmove(bytes_, bytes_ + n, size_);
+    return;
+  }
   const std::uint32_t total = n;
   bool cursor_freed = false;
-  while (n > 0 && head_ != nullptr) {
-    rte_mbuf* const m = head_;
+  while (n > 0 && q_.head != nullptr) {
+    rte_mbuf* const m = q_.head;
     if (n >= m->data_len) {
       n -= m->data_len;
       size_ -= m->data_len;
-      head_ = m->next;
-      if (m == cursor_) cursor_freed = true;
-      if (head_ == nullptr) {
-        tail_ = nullptr;
+      q_.head = m->next;
+      if (m == q_.cursor) cursor_freed = true;
+      if (q_.head == nullptr) {
+        q_.tail = nullptr;
         tail_ours_ = false;
       }
       free_node(m);
@@ -128,22 +167,26 @@ void SendBuffer::consume(std::uint32_t n) noexcept {
       n = 0;
     }
   }
+  if (q_.head == nullptr) {
+    in_place_ = true;  // empty: the next small write lands in place
+    return;
+  }
   if (cursor_freed) {
-    cursor_ = nullptr;
-    cursor_start_ = 0;
-  } else if (cursor_ != nullptr) {
+    q_.cursor = nullptr;
+    q_.cursor_start = 0;
+  } else if (q_.cursor != nullptr) {
     // A surviving cursor node either lay wholly after the consumed bytes or is now the
     // (partially consumed) head.
-    cursor_start_ = cursor_start_ >= total ? cursor_start_ - total : 0;
+    q_.cursor_start = q_.cursor_start >= total ? q_.cursor_start - total : 0;
   }
 }
 
 rte_mbuf* SendBuffer::find(std::uint32_t offset, std::uint32_t& node_start) const noexcept {
-  rte_mbuf* m = head_;
+  rte_mbuf* m = q_.head;
   std::uint32_t start = 0;
-  if (cursor_ != nullptr && cursor_start_ <= offset) {
-    m = cursor_;
-    start = cursor_start_;
+  if (q_.cursor != nullptr && q_.cursor_start <= offset) {
+    m = q_.cursor;
+    start = q_.cursor_start;
   }
   while (offset - start >= m->data_len) {
     start += m->data_len;
@@ -156,6 +199,7 @@ rte_mbuf* SendBuffer::find(std::uint32_t offset, std::uint32_t& node_start) cons
 std::uint32_t SendBuffer::bytes_within(std::uint32_t offset, std::uint32_t len,
                                        std::uint32_t max_nodes) const noexcept {
   if (len == 0 || len > size_ || offset > size_ - len || max_nodes == 0) return 0;
+  if (in_place_) return len;  // copied out whole, into no payload segment at all
   std::uint32_t start = 0;
   const rte_mbuf* m = find(offset, start);
   std::uint32_t covered = 0;
@@ -169,7 +213,9 @@ std::uint32_t SendBuffer::bytes_within(std::uint32_t offset, std::uint32_t len,
 rte_mbuf* SendBuffer::slice(std::uint32_t offset, std::uint32_t len,
                             rte_mempool* clone_pool) noexcept {
   // Out of range is a caller bug; refuse it rather than walk off the queue.
-  if (len == 0 || clone_pool == nullptr || len > size_ || offset > size_ - len) return nullptr;
+  if (len == 0 || clone_pool == nullptr || len > size_ || offset > size_ - len || in_place_) {
+    return nullptr;
+  }
   std::uint32_t start = 0;
   rte_mbuf* m = find(offset, start);
   rte_mbuf* first = nullptr;
@@ -209,13 +255,17 @@ rte_mbuf* SendBuffer::slice(std::uint32_t offset, std::uint32_t len,
   first->pkt_len = len;
   // The next segment normally starts where this one ended: remember the node holding our
   // last byte (find() steps past it if the next offset lies beyond).
-  cursor_ = m;
-  cursor_start_ = start;
+  q_.cursor = m;
+  q_.cursor_start = start;
   return first;
 }
 
 void SendBuffer::copy_out(std::uint32_t offset, std::span<std::uint8_t> dst) const noexcept {
   if (dst.empty() || dst.size() > size_ || offset > size_ - dst.size()) return;
+  if (in_place_) {
+    std::memcpy(dst.data(), bytes_ + offset, dst.size());
+    return;
+  }
   std::uint32_t start = 0;
   const rte_mbuf* m = find(offset, start);
   std::uint32_t in_node = offset - start;
@@ -230,13 +280,15 @@ void SendBuffer::copy_out(std::uint32_t offset, std::span<std::uint8_t> dst) con
 }
 
 void SendBuffer::clear() noexcept {
-  for (rte_mbuf* m = head_; m != nullptr;) {
-    rte_mbuf* const next = m->next;
-    free_node(m);
-    m = next;
+  if (!in_place_) {
+    for (rte_mbuf* m = q_.head; m != nullptr;) {
+      rte_mbuf* const next = m->next;
+      free_node(m);
+      m = next;
+    }
   }
-  head_ = tail_ = cursor_ = nullptr;
-  cursor_start_ = size_ = 0;
+  size_ = 0;
+  in_place_ = true;
   tail_ours_ = false;
 }
 

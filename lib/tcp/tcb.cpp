@@ -1254,7 +1254,12 @@ bool Tcb::send(rte_mbuf* chain) noexcept {
     want_writable_ = true;
     return false;
   }
-  sndbuf_.append_mbuf(chain);
+  if (!sndbuf_.append_mbuf(chain, stack_.res_.pool)) {
+    // No mbuf for the small write buffered before it: the ACK of that write calls
+    // on_writable(), as a full buffer's would.
+    want_writable_ = true;
+    return false;
+  }
   output_pending_ = true;
   stack_.dispatch(*this);
   return true;

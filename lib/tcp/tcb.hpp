@@ -47,12 +47,15 @@ class Tcb {
   Tcb& operator=(const Tcb&) = delete;
 
   // ---------------------------------------------------------------- application API
-  /// Queues bytes to send (copied once into mbufs). Returns how many were taken: fewer
-  /// than asked when the send buffer is full (on_writable() follows when space frees up)
-  /// or the connection can no longer send (0).
+  /// Queues bytes to send (copied once, into the connection itself when few, otherwise
+  /// into mbufs). Returns how many were taken: fewer than asked when the send buffer is
+  /// full (on_writable() follows when space frees up) or the connection can no longer
+  /// send (0).
   std::uint32_t send(std::span<const std::uint8_t> bytes) noexcept;
   /// Queues an mbuf chain to send without copying; ownership passes to the connection.
-  /// Returns false (and frees nothing: the caller keeps the chain) if it does not fit.
+  /// Returns false (and frees nothing: the caller keeps the chain) if it does not fit, or
+  /// if the pool had no mbuf to take the few bytes buffered before it (on_writable()
+  /// follows in both cases when an ACK frees space).
   bool send(rte_mbuf* chain) noexcept;
   /// Bytes send() would accept now.
   [[nodiscard]] std::uint32_t send_space() const noexcept;

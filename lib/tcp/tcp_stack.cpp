@@ -347,6 +347,8 @@ bool TcpStack::transmit(const FourTuple& t, const OutSegment& s, SendBuffer* dat
   }
   const std::uint32_t tcp_len =
       static_cast<std::uint32_t>(wire::TcpHeader::kMinSize + s.options.emit_len());
+  // Bytes a SendBuffer holds in place cannot be sliced: they always fit here.
+  static_assert(SendBuffer::kInPlaceBytes <= kInlinePayloadMax);
   const bool inline_payload = data != nullptr && s.data_len > 0 && s.data_len <= kInlinePayloadMax;
   const std::uint32_t head_len = 20 + tcp_len + (inline_payload ? s.data_len : 0u);
   auto* p =

@@ -1,6 +1,7 @@
 // Unit tests of SendBuffer (lib/tcp/send_buffer.hpp) with real mbufs: bytes in equal bytes
-// out through copy and zero-copy appends, slices and consume(); slices outlive what they
-// reference; pool exhaustion; every mbuf returned (RFC 9293 §3.3.1, §3.8.1).
+// out through copy and zero-copy appends, slices and consume(); small writes held in place
+// without mbufs; slices outlive what they reference; pool exhaustion; every mbuf returned
+// (RFC 9293 §3.3.1, §3.8.1).
 #include "tcp/send_buffer.hpp"
 
 #include <gtest/gtest.h>
@@ -98,7 +99,7 @@ TEST_F(SendBufferTest, EmptyBuffer) {
   EXPECT_EQ(sb.size(), 0u);
   EXPECT_EQ(sb.slice(0, 0, clone_pool_), nullptr);
   sb.consume(0);
-  sb.append_mbuf(nullptr);
+  EXPECT_TRUE(sb.append_mbuf(nullptr, pool_));
   EXPECT_EQ(sb.append_copy({}, pool_), 0u);
   EXPECT_TRUE(sb.empty());
   EXPECT_EQ(rte_mempool_in_use_count(pool_), pool_start_);
@@ -144,7 +145,7 @@ TEST_F(SendBufferTest, AppendCopyNeverWritesSharedOrForeignTail) {
   // An application's mbuf is never written, even with tailroom.
   rte_mbuf* app = direct(a);
   const std::uint16_t app_len = app->data_len;
-  sb.append_mbuf(app);
+  ASSERT_TRUE(sb.append_mbuf(app, pool_));
   const unsigned before = rte_mempool_in_use_count(pool_);
   sb.append_copy(a, pool_);
   EXPECT_EQ(rte_mempool_in_use_count(pool_), before + 1);
@@ -158,14 +159,14 @@ TEST_F(SendBufferTest, AppendMbufSplitsChainsSkipsEmptySegmentsAndPadding) {
   Rng rng(3);
   const Bytes a = random_bytes(rng, 1000);
   SendBuffer sb;
-  sb.append_mbuf(chain(a, {0, 300, 0, 200, 500, 0}, rng));
+  ASSERT_TRUE(sb.append_mbuf(chain(a, {0, 300, 0, 200, 500, 0}, rng), pool_));
   EXPECT_EQ(sb.size(), 1000u);
   EXPECT_EQ(contents(sb), a);
 
   // Bytes beyond pkt_len (e.g. padding) are not part of the stream.
   rte_mbuf* padded = chain(a, {600, 400}, rng);
   padded->pkt_len = 700;
-  sb.append_mbuf(padded);
+  ASSERT_TRUE(sb.append_mbuf(padded, pool_));
   EXPECT_EQ(sb.size(), 1700u);
   Bytes want = a;
   want.insert(want.end(), a.begin(), a.begin() + 700);
@@ -179,7 +180,7 @@ TEST_F(SendBufferTest, ConsumeAcrossNodeBoundaries) {
   Rng rng(4);
   const Bytes a = random_bytes(rng, 3000);
   SendBuffer sb;
-  sb.append_mbuf(chain(a, {1000, 1000, 1000}, rng));
+  ASSERT_TRUE(sb.append_mbuf(chain(a, {1000, 1000, 1000}, rng), pool_));
   sb.consume(999);  // inside the first node
   EXPECT_EQ(sb.size(), 2001u);
   sb.consume(2);  // across the first boundary
@@ -197,7 +198,7 @@ TEST_F(SendBufferTest, SliceIsAProperChainOfIndirectMbufs) {
   Rng rng(5);
   const Bytes a = random_bytes(rng, 3000);
   SendBuffer sb;
-  sb.append_mbuf(chain(a, {1000, 1000, 1000}, rng));
+  ASSERT_TRUE(sb.append_mbuf(chain(a, {1000, 1000, 1000}, rng), pool_));
   rte_mbuf* s = sb.slice(500, 1460, clone_pool_);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->nb_segs, 2);
@@ -219,7 +220,7 @@ TEST_F(SendBufferTest, SlicesOutliveConsumeAppendAndClear) {
   const Bytes a = random_bytes(rng, 5000);
   SendBuffer sb;
   sb.append_copy(std::span(a).first(2500), pool_);
-  sb.append_mbuf(chain(std::span(a).subspan(2500), {1000, 1500}, rng));
+  ASSERT_TRUE(sb.append_mbuf(chain(std::span(a).subspan(2500), {1000, 1500}, rng), pool_));
   std::vector<std::pair<rte_mbuf*, Bytes>> slices;
   for (std::uint32_t off = 0; off < 5000; off += 700) {
     const std::uint32_t len = std::min<std::uint32_t>(700, 5000 - off);
@@ -244,7 +245,7 @@ TEST_F(SendBufferTest, SliceOfAppIndirectMbufReferencesTheDirectBuffer) {
   rte_mbuf* ind = indirect(a);
   rte_mbuf* direct_behind = rte_mbuf_from_indirect(ind);
   EXPECT_EQ(rte_mbuf_refcnt_read(direct_behind), 1);
-  sb.append_mbuf(ind);
+  ASSERT_TRUE(sb.append_mbuf(ind, pool_));
   rte_mbuf* s = sb.slice(100, 600, clone_pool_);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(rte_mbuf_from_indirect(s), direct_behind);
@@ -284,7 +285,7 @@ TEST_F(SendBufferTest, SliceNullptrWhenClonePoolRunsDry) {
   Rng rng(9);
   const Bytes a = random_bytes(rng, 5000);
   SendBuffer sb;
-  sb.append_mbuf(chain(a, {1000, 1000, 1000, 1000, 1000}, rng));
+  ASSERT_TRUE(sb.append_mbuf(chain(a, {1000, 1000, 1000, 1000, 1000}, rng), pool_));
   const unsigned in_use = rte_mempool_in_use_count(pool_);
   EXPECT_EQ(sb.slice(0, 5000, tiny), nullptr);  // needs 5 clones
   EXPECT_EQ(rte_mempool_in_use_count(tiny), 0u);
@@ -307,7 +308,8 @@ TEST_F(SendBufferTest, CursorStaysValidAcrossConsumeAndClear) {
   Rng rng(10);
   const Bytes a = random_bytes(rng, 10000);
   SendBuffer sb;
-  sb.append_mbuf(chain(a, {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}, rng));
+  ASSERT_TRUE(sb.append_mbuf(
+      chain(a, {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}, rng), pool_));
   std::uint32_t una = 0;  // stream offset of the buffer's front
   const auto check = [&](std::uint32_t stream_off, std::uint32_t len) {
     rte_mbuf* s = sb.slice(stream_off - una, len, clone_pool_);
@@ -341,6 +343,93 @@ TEST_F(SendBufferTest, CursorStaysValidAcrossConsumeAndClear) {
   check(0, 100);
 }
 
+TEST_F(SendBufferTest, SmallWritesStayInPlaceWithoutMbufs) {
+  Rng rng(11);
+  const Bytes a = random_bytes(rng, SendBuffer::kInPlaceBytes + 1);
+  SendBuffer sb;
+  EXPECT_TRUE(sb.in_place());
+  // A request-response exchange: write, copy out for the segment, ACK. No mbuf taken.
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(sb.append_copy(std::span(a).first(1), pool_), 1u);
+    EXPECT_TRUE(sb.in_place());
+    EXPECT_EQ(rte_mempool_in_use_count(pool_), pool_start_);
+    EXPECT_EQ(contents(sb), Bytes(a.begin(), a.begin() + 1));
+    EXPECT_EQ(sb.bytes_within(0, 1, 1), 1u);
+    EXPECT_EQ(sb.slice(0, 1, clone_pool_), nullptr) << "in place: copied, never sliced";
+    sb.consume(1);
+    EXPECT_TRUE(sb.empty());
+  }
+  // Up to kInPlaceBytes in several writes; a partial ACK keeps the rest in order.
+  const std::uint32_t cap = SendBuffer::kInPlaceBytes;
+  EXPECT_EQ(sb.append_copy(std::span(a).first(cap - 5), pool_), cap - 5);
+  EXPECT_EQ(sb.append_copy(std::span(a).subspan(cap - 5, 5), pool_), 5u);
+  EXPECT_TRUE(sb.in_place());
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), pool_start_);
+  sb.consume(7);
+  EXPECT_EQ(contents(sb), Bytes(a.begin() + 7, a.begin() + cap));
+  Bytes mid(4);
+  sb.copy_out(10, mid);
+  EXPECT_EQ(mid, Bytes(a.begin() + 17, a.begin() + 21));
+  // One byte more than fits: everything moves into one mbuf, in order, and can be sliced.
+  EXPECT_EQ(sb.append_copy(std::span(a).first(8), pool_), 8u);
+  EXPECT_FALSE(sb.in_place());
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), pool_start_ + 1);
+  Bytes want(a.begin() + 7, a.begin() + cap);
+  want.insert(want.end(), a.begin(), a.begin() + 8);
+  EXPECT_EQ(contents(sb), want);
+  rte_mbuf* s = sb.slice(0, sb.size(), clone_pool_);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(chain_bytes(s), want);
+  rte_pktmbuf_free(s);
+  // Later small writes fill that mbuf's tailroom; emptied, the buffer is in place again.
+  EXPECT_EQ(sb.append_copy(std::span(a).first(3), pool_), 3u);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), pool_start_ + 1);
+  sb.consume(sb.size());
+  EXPECT_TRUE(sb.in_place());
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), pool_start_);
+  // clear() of bytes in place frees nothing and empties the buffer.
+  sb.append_copy(std::span(a).first(4), pool_);
+  sb.clear();
+  EXPECT_TRUE(sb.empty());
+  EXPECT_TRUE(sb.in_place());
+}
+
+TEST_F(SendBufferTest, BytesInPlaceMoveOutOnlyWhenAnMbufIsFree) {
+  rte_mempool* tiny = rte_pktmbuf_pool_create("sb_tiny_move", 1, 0, 0, 512, SOCKET_ID_ANY);
+  ASSERT_NE(tiny, nullptr);
+  Rng rng(12);
+  const Bytes a = random_bytes(rng, 600);
+  {
+    SendBuffer sb;
+    EXPECT_EQ(sb.append_copy(std::span(a).first(10), tiny), 10u);
+    rte_mbuf* hog = rte_pktmbuf_alloc(tiny);  // the pool is dry now
+    ASSERT_NE(hog, nullptr);
+    // Neither a larger write nor a zero-copy chain can go after the bytes in place: both
+    // refused whole, the buffer unchanged, the chain still the caller's.
+    EXPECT_EQ(sb.append_copy(std::span(a).subspan(10, 100), tiny), 0u);
+    rte_mbuf* app = direct(std::span(a).subspan(10, 300));
+    EXPECT_FALSE(sb.append_mbuf(app, tiny));
+    EXPECT_EQ(rte_mbuf_refcnt_read(app), 1);
+    EXPECT_TRUE(sb.in_place());
+    EXPECT_EQ(contents(sb), Bytes(a.begin(), a.begin() + 10));
+    // With an mbuf free again the chain goes in after the bytes, which move into it.
+    rte_pktmbuf_free(hog);
+    EXPECT_TRUE(sb.append_mbuf(app, tiny));
+    EXPECT_FALSE(sb.in_place());
+    EXPECT_EQ(rte_mempool_in_use_count(tiny), 1u);
+    EXPECT_EQ(contents(sb), Bytes(a.begin(), a.begin() + 310));
+    // A chain of only empty segments onto an empty buffer leaves it empty and in place.
+    sb.consume(310);
+    EXPECT_TRUE(sb.in_place());
+    rte_mbuf* empty = direct({});
+    EXPECT_TRUE(sb.append_mbuf(empty, tiny));
+    EXPECT_TRUE(sb.empty());
+    EXPECT_TRUE(sb.in_place());
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(tiny), 0u);
+  rte_mempool_free(tiny);
+}
+
 // Random appends (copy, chains of direct and indirect segments, empty ones), slices,
 // consumes and copies against a byte-vector model; slices are held and checked at the end.
 TEST_F(SendBufferTest, RandomOperationsMatchModel) {
@@ -353,7 +442,8 @@ TEST_F(SendBufferTest, RandomOperationsMatchModel) {
     for (int step = 0; step < 1500; ++step) {
       const unsigned op = rng() % 10;
       if (op < 2 && model.size() < 150000) {
-        const Bytes b = random_bytes(rng, rng() % 4000);
+        // Small writes half of the time, so that the in-place form is exercised too.
+        const Bytes b = random_bytes(rng, rng() % 2 == 0 ? rng() % 40 : rng() % 4000);
         ASSERT_EQ(sb.append_copy(b, pool_), b.size());
         model.insert(model.end(), b.begin(), b.end());
       } else if (op < 4 && model.size() < 150000) {
@@ -362,7 +452,7 @@ TEST_F(SendBufferTest, RandomOperationsMatchModel) {
         for (auto& s : sizes) total += (s = (rng() % 4 == 0) ? 0 : rng() % 1800);
         if (total == 0) sizes.back() = total = 1;
         const Bytes b = random_bytes(rng, total);
-        sb.append_mbuf(chain(b, sizes, rng));
+        ASSERT_TRUE(sb.append_mbuf(chain(b, sizes, rng), pool_));
         model.insert(model.end(), b.begin(), b.end());
       } else if (op < 7 && !model.empty()) {
         // Either the next new segment or a retransmission from anywhere before it.
@@ -371,9 +461,18 @@ TEST_F(SendBufferTest, RandomOperationsMatchModel) {
                                 : static_cast<std::uint32_t>(rng() % model.size());
         const std::uint32_t len =
             1 + static_cast<std::uint32_t>(rng() % std::min<std::size_t>(4000, model.size() - off));
+        Bytes want(model.begin() + off, model.begin() + off + len);
+        if (sb.in_place()) {  // only copied out, as transmit does with few bytes
+          ASSERT_LE(model.size(), SendBuffer::kInPlaceBytes);
+          ASSERT_EQ(sb.slice(off, len, clone_pool_), nullptr);
+          Bytes out(len);
+          sb.copy_out(off, out);
+          ASSERT_EQ(out, want) << "seed " << seed << " step " << step;
+          if (off == next_send) next_send = off + len;
+          continue;
+        }
         rte_mbuf* s = sb.slice(off, len, clone_pool_);
         ASSERT_NE(s, nullptr);
-        Bytes want(model.begin() + off, model.begin() + off + len);
         ASSERT_EQ(chain_bytes(s), want) << "seed " << seed << " step " << step;
         if (off == next_send) next_send = off + len;
         if (held.size() < 300 && rng() % 2 == 0) {
