@@ -75,6 +75,10 @@ struct EngineConfig {
   /// its bytes are in our cache already, and the engine prefetches only the first line.
   /// Otherwise (DMA, or a peer core over shared memory) it prefetches two.
   bool rx_frames_cached = false;
+  /// In a run of idle iterations (nothing received or sent), poll() reads the clock only
+  /// every this many (1: every iteration). The time the stack sees then lags by at most as
+  /// many idle iterations, tens of nanoseconds each; a clock read costs as much as one.
+  std::uint16_t idle_clock_stride = 8;
   tcp::TcpConfig tcp{};
   ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
   bool trace = false;         ///< debugging: one stderr line per TCP segment in and out
@@ -106,6 +110,10 @@ struct EngineCounters {
   /// loop_ns is how loaded the core is (a poll-mode core always runs at 100 %).
   std::uint64_t loop_ns = 0;
   std::uint64_t busy_ns = 0;
+  /// poll() calls, and those that received frames: rx_packets / rx_polls is the mean
+  /// receive burst (a burst near the configured size means the core is the limit).
+  std::uint64_t polls = 0;
+  std::uint64_t rx_polls = 0;
   // Several engines on one port (all zero for a lone engine).
   std::uint64_t steer_misdirected = 0;    ///< TCP frames received here that another engine owns
   std::uint64_t steer_forwarded = 0;      ///< ... handed to the owner's ring
@@ -219,6 +227,7 @@ class Engine {
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
   bool worked_ = false;  ///< the last iteration received or sent frames (busy_ns)
+  std::uint16_t idle_polls_ = 0;  ///< idle iterations since the clock was last read
   /// Per local address, the next ephemeral port to try (see connect()).
   std::array<std::uint16_t, kMaxAddresses> next_ephemeral_{};
   std::uint32_t next_source_ = 0;  ///< the local address connect() tries first

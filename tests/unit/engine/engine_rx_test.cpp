@@ -85,9 +85,16 @@ class EngineRx : public ::testing::Test {
     rte_mempool_free(clones_);
   }
 
-  void SetUp() override {
+  void SetUp() override { start(1); }
+
+  /// A fresh engine that knows the peer's MAC. `idle_clock_stride` 1: every poll() reads
+  /// the clock, so each test can set the time of every iteration.
+  void start(std::uint16_t idle_clock_stride) {
     ASSERT_NE(clones_, nullptr);
+    engine_.reset();
+    drain();
     EngineConfig c;
+    c.idle_clock_stride = idle_clock_stride;
     c.port = port_;
     c.mac = mac_;
     c.addr = kOurs;
@@ -270,6 +277,41 @@ TEST_F(EngineRx, LoopTimeGoesToTheIterationItFollowsBusyWhenItHadFrames) {
   EXPECT_EQ(engine_->poll(), 0);
   EXPECT_EQ(c.loop_ns - loop0, ns(milliseconds(5 + 3 + 2 + 4 + 1)));
   EXPECT_EQ(c.busy_ns - busy0, ns(milliseconds(2 + 4)));
+  EXPECT_EQ(c.polls, 5u);
+  EXPECT_EQ(c.rx_polls, 2u);
+}
+
+TEST_F(EngineRx, IdleIterationsReadTheClockOnlyEveryStride) {
+  // With a stride of 3, a run of idle iterations reads the clock at its third; an
+  // iteration that received or sent frames has it read at the next poll, which charges
+  // the whole span since the last reading (idle iterations before it included) as busy.
+  using std::chrono::milliseconds;
+  start(3);
+  const auto ns = [](milliseconds d) { return static_cast<std::uint64_t>(d.count()) * 1000000; };
+  const EngineCounters& c = engine_->counters();
+  const time::Instant t0 = engine_->now();
+  ASSERT_EQ(t0, clock_.now());
+  const auto step = [&](milliseconds d, std::uint16_t want_rx, time::Instant want_now) {
+    clock_.advance(d);
+    EXPECT_EQ(engine_->poll(), want_rx);
+    EXPECT_EQ(engine_->now(), want_now) << "clock at " << (clock_.now() - t0).count() << " ns";
+  };
+  step(milliseconds(1), 0, t0);  // idle: not read
+  step(milliseconds(1), 0, t0);
+  step(milliseconds(1), 0, t0 + milliseconds(3));  // the third idle one: read
+  EXPECT_EQ(c.loop_ns, ns(milliseconds(3)));
+  EXPECT_EQ(c.busy_ns, 0u);
+  rte_mbuf* m = chain(segment(10), {});
+  ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+  step(milliseconds(1), 1, t0 + milliseconds(3));  // after an idle one: not read; sends a RST
+  step(milliseconds(2), 1, t0 + milliseconds(6));  // after a busy one: read; takes the RST back
+  EXPECT_EQ(c.busy_ns, ns(milliseconds(3)));
+  step(milliseconds(1), 0, t0 + milliseconds(7));  // read: the last one had a frame
+  step(milliseconds(1), 0, t0 + milliseconds(7));  // idle again: not read
+  EXPECT_EQ(c.loop_ns, ns(milliseconds(7)));
+  EXPECT_EQ(c.busy_ns, ns(milliseconds(4)));
+  EXPECT_EQ(c.polls, 7u);
+  EXPECT_EQ(c.rx_polls, 2u);
 }
 
 }  // namespace
