@@ -81,29 +81,33 @@ void prefetch_headers(const rte_mbuf* m, bool two) noexcept {
 
 }  // namespace
 
+void Engine::read_clock(bool busy) noexcept {
+  idle_polls_ = 0;
+  const time::Instant now = clock_.now();
+  const auto span = static_cast<std::uint64_t>(std::max<std::int64_t>((now - now_).count(), 0));
+  counters_.loop_ns += span;
+  if (busy) counters_.busy_ns += span;
+  now_ = now;
+}
+
 std::uint16_t Engine::poll() noexcept {
-  // The clock, read after every iteration that had work and after every
-  // idle_clock_stride-th in a run of idle ones: an idle iteration costs a few tens of
-  // nanoseconds, a clock read (rdtsc, slow under a hypervisor) as much again, and a
-  // poll-mode core spins through idle iterations between bursts even at full load (5 of
-  // 6 on the client of sluice-perf rr over vhost-user). The time the stack sees then lags
-  // by at most that many idle iterations: far below the millisecond of its timers.
-  if (worked_ || ++idle_polls_ >= config_.idle_clock_stride) {
-    idle_polls_ = 0;
-    // The time since the previous reading goes to the iteration just finished: busy if it
-    // received or sent frames (it then takes along the time of the idle ones, at most
-    // idle_clock_stride - 1, before it), idle otherwise.
-    const time::Instant now = clock_.now();
-    const auto span = static_cast<std::uint64_t>(std::max<std::int64_t>((now - now_).count(), 0));
-    counters_.loop_ns += span;
-    if (worked_) counters_.busy_ns += span;
-    now_ = now;
-  }
+  // The clock is read at the start of an iteration that follows one with work, and in a
+  // run of idle iterations only at every idle_clock_stride-th, or as soon as one of them
+  // receives frames: an idle iteration costs a few tens of nanoseconds, a clock read
+  // (rdtsc, slow under a hypervisor) as much again, and a poll-mode core spins through
+  // idle iterations between bursts even at full load (5 of 6 on the client of
+  // sluice-perf rr over vhost-user). Received frames meet a fresh time; timers and the
+  // application, between polls, a time late by at most that many idle iterations.
+  // Each reading charges the time since the previous one: to busy_ns if it ends an
+  // iteration that received or sent frames, otherwise (idle iterations) to loop_ns only.
+  const bool read = worked_ || ++idle_polls_ >= config_.idle_clock_stride;
+  if (read) read_clock(worked_);
   std::array<rte_mbuf*, 256> rx;
   const std::uint16_t n = config_.shard.has_queue
                               ? rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
                                                  std::min<std::uint16_t>(config_.burst, 256))
                               : 0;
+  if (n != 0 && !read) read_clock(false);  // the idle iterations before this one
   if (rx_impair_) {
     for (std::uint16_t i = 0; i < n; ++i) rx_impair_->push(rx[i], now_, pool_);
     rx_impair_->release(now_, [this](rte_mbuf* m) { receive(m); });

@@ -76,8 +76,9 @@ struct EngineConfig {
   /// Otherwise (DMA, or a peer core over shared memory) it prefetches two.
   bool rx_frames_cached = false;
   /// In a run of idle iterations (nothing received or sent), poll() reads the clock only
-  /// every this many (1: every iteration). The time the stack sees then lags by at most as
-  /// many idle iterations, tens of nanoseconds each; a clock read costs as much as one.
+  /// every this many (1: every iteration), and when frames arrive. Timers then run late by
+  /// at most as many idle iterations, tens of nanoseconds each; a clock read costs as much
+  /// as one.
   std::uint16_t idle_clock_stride = 8;
   tcp::TcpConfig tcp{};
   ImpairmentConfig impair{};  ///< testing: a lossy link at this port (off by default)
@@ -226,6 +227,10 @@ class Engine {
   static constexpr std::uint16_t kTxRing = 512;
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
+  /// Sets now_ from the clock, charging the time since the last reading to loop_ns and,
+  /// if `busy`, to busy_ns.
+  void read_clock(bool busy) noexcept;
+
   bool worked_ = false;  ///< the last iteration received or sent frames (busy_ns)
   std::uint16_t idle_polls_ = 0;  ///< idle iterations since the clock was last read
   /// Per local address, the next ephemeral port to try (see connect()).

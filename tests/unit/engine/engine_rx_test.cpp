@@ -282,9 +282,9 @@ TEST_F(EngineRx, LoopTimeGoesToTheIterationItFollowsBusyWhenItHadFrames) {
 }
 
 TEST_F(EngineRx, IdleIterationsReadTheClockOnlyEveryStride) {
-  // With a stride of 3, a run of idle iterations reads the clock at its third; an
-  // iteration that received or sent frames has it read at the next poll, which charges
-  // the whole span since the last reading (idle iterations before it included) as busy.
+  // With a stride of 3, a run of idle iterations reads the clock at its third, or as soon
+  // as one of them receives frames (those meet the current time); after an iteration that
+  // received or sent frames the next poll reads it and charges that iteration as busy.
   using std::chrono::milliseconds;
   start(3);
   const auto ns = [](milliseconds d) { return static_cast<std::uint64_t>(d.count()) * 1000000; };
@@ -301,16 +301,19 @@ TEST_F(EngineRx, IdleIterationsReadTheClockOnlyEveryStride) {
   step(milliseconds(1), 0, t0 + milliseconds(3));  // the third idle one: read
   EXPECT_EQ(c.loop_ns, ns(milliseconds(3)));
   EXPECT_EQ(c.busy_ns, 0u);
+  step(milliseconds(1), 0, t0 + milliseconds(3));  // idle: not read
   rte_mbuf* m = chain(segment(10), {});
   ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
-  step(milliseconds(1), 1, t0 + milliseconds(3));  // after an idle one: not read; sends a RST
-  step(milliseconds(2), 1, t0 + milliseconds(6));  // after a busy one: read; takes the RST back
+  step(milliseconds(1), 1, t0 + milliseconds(5));  // a frame: read; the 2 ms before are idle
+  EXPECT_EQ(c.loop_ns, ns(milliseconds(5)));
+  EXPECT_EQ(c.busy_ns, 0u);
+  step(milliseconds(2), 1, t0 + milliseconds(7));  // after a busy one: read; takes its RST back
+  EXPECT_EQ(c.busy_ns, ns(milliseconds(2)));
+  step(milliseconds(1), 0, t0 + milliseconds(8));  // read: the last one had a frame
+  step(milliseconds(1), 0, t0 + milliseconds(8));  // idle again: not read
+  EXPECT_EQ(c.loop_ns, ns(milliseconds(8)));
   EXPECT_EQ(c.busy_ns, ns(milliseconds(3)));
-  step(milliseconds(1), 0, t0 + milliseconds(7));  // read: the last one had a frame
-  step(milliseconds(1), 0, t0 + milliseconds(7));  // idle again: not read
-  EXPECT_EQ(c.loop_ns, ns(milliseconds(7)));
-  EXPECT_EQ(c.busy_ns, ns(milliseconds(4)));
-  EXPECT_EQ(c.polls, 7u);
+  EXPECT_EQ(c.polls, 8u);
   EXPECT_EQ(c.rx_polls, 2u);
 }
 
