@@ -75,6 +75,9 @@ struct TcpCounters {
   std::uint64_t time_wait_entered = 0;
   std::uint64_t time_wait_reused = 0;  ///< TIME-WAIT records replaced by a new SYN (RFC 6191)
   std::uint64_t time_wait_expired = 0;
+  /// Doublings of the connection and TIME-WAIT tables' bucket count (each a rehash of
+  /// every entry, once per new high-water mark).
+  std::uint64_t table_grown = 0;
   // segments
   std::uint64_t segs_in = 0;
   std::uint64_t segs_out = 0;   ///< segments on the wire (a TSO packet counts as its parts)

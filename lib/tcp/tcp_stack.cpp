@@ -42,10 +42,12 @@ TcpStack::TcpStack(const TcpConfig& config, const StackResources& res, TxSink si
       cookies_(derive_key(res.secret, 0x5c)),
       tcbs_(config.max_connections),
       tws_(config.max_connections),
-      tcb_buckets_(new TcbTable::bucket_type[buckets_for(config.max_connections)]),
-      tw_buckets_(new TwTable::bucket_type[buckets_for(config.max_connections)]),
-      tcb_table_(TcbTable::bucket_traits(tcb_buckets_.get(), buckets_for(config.max_connections))),
-      tw_table_(TwTable::bucket_traits(tw_buckets_.get(), buckets_for(config.max_connections))) {}
+      max_buckets_(buckets_for(config.max_connections)),
+      buckets_(std::min(max_buckets_, kMinBuckets)),
+      tcb_buckets_(new TcbTable::bucket_type[max_buckets_]),
+      tw_buckets_(new TwTable::bucket_type[max_buckets_]),
+      tcb_table_(TcbTable::bucket_traits(tcb_buckets_.get(), buckets_)),
+      tw_table_(TwTable::bucket_traits(tw_buckets_.get(), buckets_)) {}
 
 TcpStack::~TcpStack() {
   // Teardown sends nothing: connections, records and listeners just go away.
@@ -253,8 +255,22 @@ TcpState TcpStack::state_of(const FourTuple& t) noexcept {
 Tcb* TcpStack::new_tcb(const FourTuple& t) noexcept {
   if (tcbs_.live() >= config_.max_connections) return nullptr;
   Tcb* c = tcbs_.create(*this, t);
-  if (c != nullptr) tcb_table_.insert(*c);
+  if (c != nullptr) {
+    tcb_table_.insert(*c);
+    if (tcb_table_.size() > buckets_ / kMaxLoad) grow_tables();
+  }
   return c;
+}
+
+// Cold, and rare: each doubling happens once, when the tables first hold more entries than
+// ever. The buckets beyond the old count are unused (empty) slots of the same arrays, so
+// nothing is allocated; every entry is rehashed (into its bucket or the one n above).
+void TcpStack::grow_tables() noexcept {
+  if (buckets_ >= max_buckets_) return;
+  buckets_ *= 2;
+  tcb_table_.rehash(TcbTable::bucket_traits(tcb_buckets_.get(), buckets_));
+  tw_table_.rehash(TwTable::bucket_traits(tw_buckets_.get(), buckets_));
+  ++counters_.table_grown;
 }
 
 // ======================================================================== timers
@@ -543,6 +559,7 @@ void TcpStack::to_time_wait(Tcb& t, time::Instant now) noexcept {
   // The connection object leaves the connection table before the record enters its own.
   release(t);
   tw_table_.insert(*r);
+  if (tw_table_.size() > buckets_ / kMaxLoad) grow_tables();
   ++counters_.time_wait_entered;
 }
 

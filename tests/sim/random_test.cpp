@@ -601,6 +601,83 @@ TEST(RandomTransfer, BothWaysWithHalfCloseOverLossyLinks) {
   EXPECT_EQ(failed, 0u);
 }
 
+// The connection and TIME-WAIT tables start small (256 buckets, a few kilobytes that stay
+// in the caches) and double in place whenever either holds more than one entry per 16
+// buckets, up to the arrays sized for the connection limit (2,048 here): 600 connections
+// make each stack grow three times, to the limit and no further, and every connection,
+// then every TIME-WAIT record, is still found where the rehashes put it.
+TEST(SimNetwork, ConnectionTablesGrowAndKeepEveryEntry) {
+  constexpr std::uint16_t kConns = 600;
+  SimNetwork::Options o;
+  o.config_a.max_connections = 2048;
+  o.config_b.max_connections = 2048;
+  SimNetwork net(o);
+  struct Server : tcp::ListenHandler, tcp::TcpHandler {
+    void on_acceptable(tcp::Listener& l) noexcept override {
+      while (tcp::Tcb* t = l.accept()) t->set_handler(this);
+    }
+    void on_data(tcp::Tcb& t) noexcept override {
+      std::array<std::uint8_t, 16> b{};
+      while (const std::uint32_t n = t.read(b)) {
+        for (std::uint32_t i = 0; i < n; ++i) sum += b[i];
+        bytes += n;
+      }
+    }
+    void on_peer_closed(tcp::Tcb& t) noexcept override { t.close(); }
+    std::uint64_t bytes = 0;
+    std::uint64_t sum = 0;
+  } server;
+  tcp::TcpHandler client;
+  ASSERT_TRUE(net.b().listen(kSimIpB, kPortB, kConns, &server).ok());
+  std::vector<tcp::Tcb*> conns;
+  const auto port = [](std::uint16_t i) { return static_cast<std::uint16_t>(20000 + i); };
+  for (std::uint16_t i = 0; i < kConns; ++i) {
+    auto c = net.a().connect(SimNetwork::tuple(Side::A, port(i), kPortB), &client);
+    ASSERT_TRUE(c.ok()) << i;
+    conns.push_back(*c);
+  }
+  net.flush();
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        return std::all_of(conns.begin(), conns.end(),
+                           [](tcp::Tcb* t) { return t->state() == TcpState::Established; });
+      },
+      net.now() + std::chrono::seconds(2)));
+  EXPECT_EQ(net.a().counters().table_grown, 3u) << "256 -> 512 -> 1,024 -> 2,048 buckets";
+  EXPECT_EQ(net.b().counters().table_grown, 3u);
+  // One byte on each connection, its value the connection's index: every segment found
+  // its connection on both sides (data in, ACK back).
+  std::uint64_t want_sum = 0;
+  for (std::uint16_t i = 0; i < kConns; ++i) {
+    const auto v = static_cast<std::uint8_t>(i);
+    want_sum += v;
+    ASSERT_EQ(conns[i]->send(std::span<const std::uint8_t>(&v, 1)), 1u);
+  }
+  net.flush();
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        return std::all_of(conns.begin(), conns.end(),
+                           [](tcp::Tcb* t) { return t->send_buffered() == 0; });
+      },
+      net.now() + std::chrono::seconds(2)));
+  EXPECT_EQ(server.bytes, kConns);
+  EXPECT_EQ(server.sum, want_sum);
+  // The clients close first: 600 TIME-WAIT records on A, each found by its tuple.
+  for (tcp::Tcb* t : conns) t->close();
+  net.flush();
+  ASSERT_TRUE(net.run_until(
+      [&] { return net.a().connection_count() == 0 && net.b().connection_count() == 0; },
+      net.now() + std::chrono::seconds(2)));
+  EXPECT_EQ(net.a().time_wait_count(), kConns);
+  for (std::uint16_t i = 0; i < kConns; ++i) {
+    ASSERT_EQ(net.a().state_of(SimNetwork::tuple(Side::A, port(i), kPortB)), TcpState::TimeWait)
+        << i;
+  }
+  EXPECT_EQ(net.a().state_of(SimNetwork::tuple(Side::A, port(kConns), kPortB)), TcpState::Closed);
+  EXPECT_EQ(net.a().counters().table_grown, 3u) << "never beyond the limit's 2,048";
+  EXPECT_TRUE(net.errors().empty());
+}
+
 // The pcap a failing seed leaves must open in Wireshark: check the classic header bytes
 // and one record against pcap-savefile(5) (tshark -r reads the same file, when installed).
 TEST(SimNetwork, PcapIsClassicLibpcapEthernet) {
