@@ -100,14 +100,14 @@ std::uint16_t Engine::poll() noexcept {
   // application, between polls, a time late by at most that many idle iterations.
   // Each reading charges the time since the previous one: to busy_ns if it ends an
   // iteration that received or sent frames, otherwise (idle iterations) to loop_ns only.
-  const bool read = worked_ || ++idle_polls_ >= config_.idle_clock_stride;
-  if (read) read_clock(worked_);
+  const bool fresh = worked_ || ++idle_polls_ >= config_.idle_clock_stride;
+  if (fresh) read_clock(worked_);
   std::array<rte_mbuf*, 256> rx;
   const std::uint16_t n = config_.shard.has_queue
                               ? rte_eth_rx_burst(config_.port, config_.queue, rx.data(),
                                                  std::min<std::uint16_t>(config_.burst, 256))
                               : 0;
-  if (n != 0 && !read) read_clock(false);  // the idle iterations before this one
+  if (n != 0 && !fresh) read_clock(false);  // the idle iterations before this one
   if (rx_impair_) {
     for (std::uint16_t i = 0; i < n; ++i) rx_impair_->push(rx[i], now_, pool_);
     rx_impair_->release(now_, [this](rte_mbuf* m) { receive(m); });

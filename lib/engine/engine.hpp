@@ -209,6 +209,9 @@ class Engine {
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void send_arp(std::uint16_t op, wire::Ipv4Addr spa, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
                 const wire::MacAddr& eth_dst) noexcept;
+  /// Sets now_ from the clock, charging the time since the last reading to loop_ns and,
+  /// if `busy`, to busy_ns.
+  void read_clock(bool busy) noexcept;
   [[nodiscard]] bool on_link(wire::Ipv4Addr ip) const noexcept {
     return (ip.value & link_mask_) == link_net_;
   }
@@ -227,10 +230,6 @@ class Engine {
   static constexpr std::uint16_t kTxRing = 512;
   std::array<rte_mbuf*, kTxRing> tx_{};
   std::uint16_t tx_count_ = 0;
-  /// Sets now_ from the clock, charging the time since the last reading to loop_ns and,
-  /// if `busy`, to busy_ns.
-  void read_clock(bool busy) noexcept;
-
   bool worked_ = false;  ///< the last iteration received or sent frames (busy_ns)
   std::uint16_t idle_polls_ = 0;  ///< idle iterations since the clock was last read
   /// Per local address, the next ephemeral port to try (see connect()).
