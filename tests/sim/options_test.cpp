@@ -1,6 +1,10 @@
 // Options and the shape of what we send and acknowledge: MSS (RFC 9293 §3.7.1, RFC 6691),
 // window scale both ways (RFC 7323 §2), zero-window probing (§3.8.6.1), Nagle (§3.7.4),
 // delayed and immediate ACKs with SACK blocks (§3.8.6.3, RFC 5681 §4.2, RFC 2018 §4).
+#include <rte_mbuf.h>
+
+#include <algorithm>
+
 #include "packet_harness.hpp"
 
 namespace sluice::sim {
@@ -142,6 +146,43 @@ TEST(Nagle, SmallWritesWaitWhileDataIsUnacknowledgedThenCoalesce) {
   t->set_no_delay(true);
   t->send(bytes_of("d"));
   h.expect_tx({.seq = our + 3, .len = 1u});
+}
+
+// A zero-copy write behind a small one: the small write's bytes, held in the connection
+// itself, must move into an mbuf first. With the pool dry, send(chain) refuses the chain
+// (the caller keeps it) and on_writable() follows the ACK that frees room; nothing is
+// lost and the chain goes whole once it can.
+TEST(ZeroCopy, AChainBehindBytesHeldInPlaceWaitsForAnMbuf) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460});
+  ASSERT_NE(t, nullptr);
+  RecordingHandler& app = h.acceptor.handlers.back();
+  rte_mempool* pool = h.stack().resources().pool;
+  const std::vector<std::uint8_t> body = pattern_bytes(100, 31);
+  rte_mbuf* chain = rte_pktmbuf_alloc(pool);
+  ASSERT_NE(chain, nullptr);
+  auto* d = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(chain, 100));
+  ASSERT_NE(d, nullptr);
+  std::copy(body.begin(), body.end(), d);
+  const Seq our = t->snd_nxt();
+  ASSERT_EQ(t->send(bytes_of("ab")), 2u);
+  h.expect_tx({.seq = our, .len = 2u});
+
+  std::vector<rte_mbuf*> taken;  // every mbuf left
+  while (rte_mbuf* m = rte_pktmbuf_alloc(pool)) taken.push_back(m);
+  EXPECT_FALSE(t->send(chain)) << "no mbuf to move 'ab' into";
+  EXPECT_EQ(t->send_buffered(), 2u) << "'ab' is still held";
+  EXPECT_EQ(app.writable, 0);
+  for (rte_mbuf* m : taken) rte_pktmbuf_free(m);
+
+  h.send({.seq = Seq{101}, .ack = our + 2});
+  EXPECT_EQ(app.writable, 1) << "the ACK freed room: the refused write may be retried";
+  EXPECT_EQ(t->send_buffered(), 0u);
+  ASSERT_TRUE(t->send(chain));
+  const Captured c = h.expect_tx({.seq = our + 2, .len = 100u});
+  EXPECT_EQ(c.payload, body);
+  h.send({.seq = Seq{101}, .ack = our + 102});
+  EXPECT_EQ(t->send_buffered(), 0u);
 }
 
 TEST(DelayedAck, FortyMillisecondsForOneSegment) {
