@@ -29,7 +29,8 @@ constexpr std::uint32_t kTsOptionLen = 12;  // NOP NOP TS(10): RFC 7323 Appendix
 Tcb::Tcb(TcpStack& stack, const FourTuple& tuple) noexcept
     : stack_(stack),
       tuple_(tuple),
-      rtt_(stack.config().rto_initial, stack.config().rto_min, stack.config().rto_max) {
+      rtt_(stack.config().rto_initial, stack.config().rto_min, stack.config().rto_max),
+      rcvbuf_(ooo_segment_limit(stack.config())) {
   const TcpConfig& c = stack.config();
   rcv_mss_ = c.mss;
   snd_mss_ = std::min(c.default_peer_mss, c.mss);

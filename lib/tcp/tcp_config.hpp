@@ -20,6 +20,12 @@ struct TcpConfig {
   std::uint16_t default_peer_mss = 536;
   /// Bytes of in-order plus out-of-order data we hold for the application; shapes rcv.wnd.
   std::uint32_t recv_buffer = 256 * 1024;
+  /// Out-of-order segments one connection holds for reassembly, at most; a segment beyond
+  /// is dropped (and counted), never one already held (that would renege on a SACK). 0:
+  /// enough for the whole receive window in segments of half our MSS (see
+  /// ooo_segment_limit), so a peer's full-sized segments are never dropped while the window
+  /// has room, and one sending tiny segments still holds at most that many mbufs.
+  std::uint16_t max_ooo_segments = 0;
   /// Bytes of unacknowledged plus unsent data the application may queue.
   std::uint32_t send_buffer = 256 * 1024;
   bool window_scaling = true;  ///< RFC 7323 §2
@@ -69,6 +75,16 @@ constexpr std::uint8_t window_shift_for(std::uint32_t buffer) noexcept {
   std::uint8_t s = 0;
   while (s < 14 && (buffer >> s) > 0xffff) ++s;
   return s;
+}
+
+/// The out-of-order segment limit in effect (TcpConfig::max_ooo_segments, 0 resolved):
+/// 2 * recv_buffer / mss, at least 64 and at most 65535. With the defaults (256 KiB, MSS
+/// 1460) 360, against the 182 segments of 1448 bytes that fill the window.
+constexpr std::uint16_t ooo_segment_limit(const TcpConfig& c) noexcept {
+  if (c.max_ooo_segments != 0) return c.max_ooo_segments;
+  const std::uint32_t mss = c.mss > 0 ? c.mss : 1u;
+  const std::uint64_t n = 2ull * c.recv_buffer / mss + 1u;
+  return static_cast<std::uint16_t>(n < 64 ? 64 : n > 0xffff ? 0xffff : n);
 }
 
 }  // namespace sluice::tcp

@@ -256,6 +256,83 @@ TEST(DelayedAck, OutOfOrderDataIsAcknowledgedAtOnceWithSackBlocks) {
   EXPECT_EQ(h.acceptor.handlers[0].received.size(), 1500u);
 }
 
+// ---- reassembly: what the receive window offers, the out-of-order queue can hold
+
+std::vector<std::uint8_t> slice(const std::vector<std::uint8_t>& v, std::size_t at, std::size_t n) {
+  return {v.begin() + static_cast<std::ptrdiff_t>(at),
+          v.begin() + static_cast<std::ptrdiff_t>(at + n)};
+}
+
+TEST(Reassembly, TheLimitCoversTheWholeWindowInHalfSizedSegments) {
+  tcp::TcpConfig c;
+  EXPECT_GE(tcp::ooo_segment_limit(c), 2 * c.recv_buffer / c.mss);
+  c.recv_buffer = 16 * 1024;
+  EXPECT_EQ(tcp::ooo_segment_limit(c), 64) << "never below the old fixed limit";
+  c.recv_buffer = 1u << 30;
+  EXPECT_EQ(tcp::ooo_segment_limit(c), 0xffff);
+  c.max_ooo_segments = 5;
+  EXPECT_EQ(tcp::ooo_segment_limit(c), 5);
+}
+
+// One lost segment at the front of a full window: every full-sized segment behind it is
+// held and SACKed (a 5 % lossy link to Linux showed the old fixed limit of 64 dropping
+// two of every three segments past the 64th, so the peer saw thrice the wire's loss).
+TEST(Reassembly, AWholeWindowOfFullSegmentsBehindOneHoleIsHeld) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .window_scale = 7, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  const std::uint32_t seg = 1460;
+  // 178 segments fit the window our first duplicate ACK offers (the buffer less the one
+  // segment then held).
+  const std::uint32_t n = (h.stack().config().recv_buffer - seg) / seg;
+  const std::vector<std::uint8_t> data = pattern_bytes(n * seg, 9);
+  for (std::uint32_t k = 1; k < n; ++k)
+    h.send({.seq = Seq{101 + k * seg}, .ack = our, .payload = slice(data, k * seg, seg)});
+  std::optional<Captured> last;
+  while (auto c = h.pop_tx()) last = c;
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->ack(), Seq{101});
+  ASSERT_FALSE(last->tcp.options.sack_blocks().empty());
+  EXPECT_EQ(last->tcp.options.sack_blocks()[0],
+            (wire::SackBlock{Seq{101 + seg}, Seq{101 + n * seg}}));
+  EXPECT_EQ(h.stack().counters().dropped(tcp::TcpDrop::OutOfOrderLimit), 0u);
+  EXPECT_EQ(h.stack().counters().ooo_queued, n - 1);
+  // The hole fills: everything is delivered, intact, at once.
+  h.send({.seq = Seq{101}, .ack = our, .payload = slice(data, 0, seg)});
+  const Captured a = h.expect_tx({.seq = our, .ack = Seq{101 + n * seg}, .flags = Flag::Ack});
+  EXPECT_TRUE(a.tcp.options.sack_blocks().empty());
+  EXPECT_EQ(h.acceptor.handlers[0].received, data);
+}
+
+// Past the limit a segment is dropped and counted, never one already held: what we SACKed
+// stays (no reneging, RFC 2018 §8), what we dropped is not SACKed, and its retransmission
+// completes the stream.
+TEST(Reassembly, SegmentsPastTheLimitAreDroppedNotWhatWasSacked) {
+  tcp::TcpConfig cfg = PacketHarness::default_config();
+  cfg.max_ooo_segments = 8;
+  PacketHarness h(cfg);
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  const std::vector<std::uint8_t> data = pattern_bytes(1100, 4);  // seq 101..1201
+  for (std::uint32_t k = 1; k < 11; ++k)  // 100-byte segments 1..10 behind a hole at 0
+    h.send({.seq = Seq{101 + k * 100}, .ack = our, .payload = slice(data, k * 100, 100)});
+  std::optional<Captured> last;
+  while (auto c = h.pop_tx()) last = c;
+  ASSERT_TRUE(last);
+  ASSERT_FALSE(last->tcp.options.sack_blocks().empty());
+  EXPECT_EQ(last->tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{201}, Seq{1001}}));
+  EXPECT_EQ(h.stack().counters().dropped(tcp::TcpDrop::OutOfOrderLimit), 2u);
+  h.send({.seq = Seq{101}, .ack = our, .payload = slice(data, 0, 100)});
+  const Captured a = h.expect_tx({.seq = our, .ack = Seq{1001}, .flags = Flag::Ack});
+  EXPECT_TRUE(a.tcp.options.sack_blocks().empty());
+  h.send({.seq = Seq{1001}, .ack = our, .payload = slice(data, 900, 200)});
+  h.advance(40ms);
+  h.expect_tx({.seq = our, .ack = Seq{1201}, .flags = Flag::Ack});
+  EXPECT_EQ(h.acceptor.handlers[0].received, data);
+}
+
 // ---- what one segment and the application's answer to it send: together, at once
 
 /// An application that answers in its callbacks: a request with a response and close
