@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include "eal.hpp"
 #include "port.hpp"
@@ -343,11 +344,35 @@ void Runtime::print_engine(std::uint16_t index) const {
                   u(e.arp_shared_out), u(e.arp_shared_in), u(e.arp_share_ring_full),
                   u(e.tx_relay_out), u(e.tx_relayed));
   }
+  // Every drop with a reason, non-zero ones only: a run that lost data at the stack says
+  // where.
+  char drops[512] = "";
+  std::size_t used = 0;
+  const auto add_drop = [&](std::string_view name, std::uint64_t n) {
+    if (n == 0 || used >= sizeof drops) return;
+    const int w = std::snprintf(drops + used, sizeof drops - used, "%s%.*s %lu",
+                                used == 0 ? " | drops " : ", ", static_cast<int>(name.size()),
+                                name.data(), u(n));
+    if (w > 0) used += static_cast<std::size_t>(w);
+  };
+  for (std::size_t d = 0; d < tcp::kTcpDropCount; ++d)
+    add_drop(tcp::to_string(static_cast<tcp::TcpDrop>(d)), t.drops[d]);
+  add_drop("tx_dropped", e.tx_dropped);
+  add_drop("arp_held_dropped", e.arp_held_dropped);
+  add_drop("ip_fragments", e.ip_fragments);
+  add_drop("ip_options", e.ip_options);
+  add_drop("multi_segment", e.multi_segment);
+  add_drop("no_mbuf", e.no_mbuf);
+  add_drop("steer_ring_full", e.steer_ring_full);
+  add_drop("arp_share_ring_full", e.arp_share_ring_full);
+  std::uint64_t parse_errors = 0;
+  for (const auto n : e.parse_errors) parse_errors += n;
+  add_drop("parse_errors", parse_errors);
   std::fprintf(
       stderr,
       "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
       "retrans %lu (rto %lu fast %lu tlp %lu) | rst in %lu out %lu | arp req %lu/%lu | tso %lu "
-      "chained-rx %lu | mbufs %u clones %u | polls %lu rx in %lu (burst %.1f)%s\n",
+      "chained-rx %lu | mbufs %u clones %u | polls %lu rx in %lu (burst %.1f)%s%s\n",
       prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
       eng.tcp().time_wait_count(), u(t.established), u(t.active_opens), u(t.passive_opens),
       u(t.segs_in), u(t.segs_out), u(t.retrans_segs), u(t.rto_expired), u(t.fast_retransmits),
@@ -355,7 +380,7 @@ void Runtime::print_engine(std::uint16_t index) const {
       u(e.arp_requests_out), u(t.tso_sends), u(e.rx_chained), rte_mempool_in_use_count(pool_),
       rte_mempool_in_use_count(clone_pool_), u(e.polls), u(e.rx_polls),
       e.rx_polls != 0 ? static_cast<double>(e.rx_packets) / static_cast<double>(e.rx_polls) : 0.0,
-      steer);
+      steer, drops);
 }
 
 void Runtime::print_counters() const {

@@ -2,11 +2,19 @@
 import hashlib
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
 
 HOST = sys.argv[1]
+
+
+def linux_view(what):
+    """On a failure: what this end's kernel knows of its connections (RTO, backoff,
+    windows, retransmissions), on stderr, while they still exist."""
+    out = subprocess.run(["ss", "-tnie"], capture_output=True, text=True).stdout
+    print(f"{what}; ss -tnie on the Linux end:\n{out}", file=sys.stderr, flush=True)
 
 
 def echo(size):
@@ -18,7 +26,11 @@ def echo(size):
     def reader():
         chunks = []
         while True:
-            b = s.recv(65536)
+            try:
+                b = s.recv(65536)
+            except OSError as e:  # a 60 s silence (socket.timeout) or a reset
+                linux_view(f"echo {size}: {e!r} after {sum(map(len, chunks))} bytes back")
+                return
             if not b:
                 break
             chunks.append(b)
@@ -29,6 +41,8 @@ def echo(size):
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
     t.join(90)
+    if t.is_alive():
+        linux_view(f"echo {size}: reader still waiting after 90 s")
     s.close()
     assert got and hashlib.sha256(got[0]).digest() == hashlib.sha256(data).digest(), \
         f"echo {size}: {len(got[0]) if got else 'no'} bytes back"

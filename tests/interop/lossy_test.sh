@@ -20,7 +20,11 @@ transfer() {
   t0=$(date +%s.%N)
   out=$(in_linux timeout 90 python3 "$HERE/lossy_client.py" "$SLUICE_IP") || {
     echo "FAIL: transfers through $1 (client: ${out:-nothing})"
+    # sluice-inetd prints its counters (drops by reason among them) when it stops.
+    kill -INT "$SLUICE_PID" 2>/dev/null || true
+    wait "$SLUICE_PID" || true
     cat "$SLUICE_LOG" >&2
+    [ -z "$BRIDGE_PID" ] || { stop_bridge || true; cat "$BRIDGE_DIR/counters" >&2; }
     exit 1; }
   echo "ok: $1: $out; $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s in all"
 }
