@@ -21,6 +21,10 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::uint32_t kTsOptionLen = 12;  // NOP NOP TS(10): RFC 7323 Appendix A layout
+/// The smallest MSS we accept from a peer (the SYN-cookie table's floor too): smaller
+/// would leave no room for data beside our options, and a peer announcing a tiny MSS
+/// makes us spend a packet on every few bytes (Linux has tcp_min_snd_mss for this).
+constexpr std::uint16_t kMinPeerMss = 64;
 
 }  // namespace
 
@@ -97,7 +101,7 @@ void Tcb::open_from_cookie(const InSegment& ack, Seq iss, std::uint16_t mss, std
   snd_.nxt = iss + 1;
   snd_.max = iss + 1;
   snd_.recover = iss + 1;
-  snd_mss_ = std::min(mss, c.mss);
+  snd_mss_ = std::min(std::max(mss, kMinPeerMss), c.mss);
   ws_ok_ = wscale != SynCookie::kNoWindowScale && c.window_scaling;
   snd_wscale_ = ws_ok_ ? wscale : 0;
   rcv_wscale_ = ws_ok_ ? window_shift_for(c.recv_buffer) : 0;
@@ -116,7 +120,7 @@ void Tcb::take_options(const wire::TcpOptions& o, bool syn_ack) noexcept {
   // RFC 9293 §3.7.1: without the option, 536 (the IPv4 default); never above what our
   // own interface carries.
   const std::uint16_t peer = o.mss.has_value() && *o.mss > 0 ? *o.mss : c.default_peer_mss;
-  snd_mss_ = std::min(peer, c.mss);
+  snd_mss_ = std::min(std::max(peer, kMinPeerMss), c.mss);
   // RFC 7323 §2.2 / RFC 2018 §2: an option is on only if both SYNs carry it. On a SYN-ACK
   // the peer can only echo what our SYN offered.
   ws_ok_ = c.window_scaling && o.window_scale.has_value();
@@ -665,8 +669,18 @@ void Tcb::process_fin(time::Instant now) noexcept {
 // ======================================================================== output
 
 std::uint32_t Tcb::effective_mss() const noexcept {
-  // RFC 6691: the MSS excludes options; make room for the timestamps we always send.
-  return snd_mss_ - (ts_ok_ ? kTsOptionLen : 0u);
+  // RFC 9293 §3.7.1 / RFC 6691: the MSS counts data only; the options a segment carries
+  // come out of it, or the datagram outgrows the peer's MTU (an af_packet port drops such
+  // a frame without a word; a NIC or a switch does the same). The timestamps ride on every
+  // segment, SACK blocks (NOP NOP kind length 8n) on every segment while we hold
+  // out-of-order data: one block per held node at most, and at most 3 beside timestamps
+  // (4 without). Counting nodes rather than blocks may leave a few bytes unused while
+  // reassembly is under way; it costs no walk of the queue.
+  std::uint32_t options = ts_ok_ ? kTsOptionLen : 0u;
+  if (sack_ok_ && rcvbuf_.ooo_nodes() > 0) {
+    options += 4u + 8u * std::min<std::uint32_t>(rcvbuf_.ooo_nodes(), ts_ok_ ? 3u : 4u);
+  }
+  return snd_mss_ - options;  // snd_mss_ >= kMinPeerMss: room for the 40 bytes options take
 }
 
 std::uint32_t Tcb::bytes_in_flight() const noexcept {

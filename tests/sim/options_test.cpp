@@ -44,6 +44,55 @@ TEST(Mss, OursIsAnnouncedAndTheSmallerOfBothIsUsed) {
   EXPECT_EQ(t->send_mss(), 1460) << "never above what our own interface carries";
 }
 
+// RFC 9293 §3.7.1: the options come out of the MSS. While we hold out-of-order data,
+// every segment carries SACK blocks besides the timestamps, so a data segment carries
+// less data — 1526- and 1534-byte frames (1448 bytes of data plus one or two blocks)
+// were dropped by af_packet without a word in a lossy two-way transfer with Linux.
+TEST(Mss, SackBlocksOnDataSegmentsComeOutOfTheMss) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460,
+                                          .window_scale = 7,
+                                          .sack_permitted = true,
+                                          .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->sack_on());
+  ASSERT_TRUE(t->timestamps_on());
+  t->set_no_delay(true);
+  const Seq our = t->snd_nxt();
+  const wire::TcpOptions ts{.timestamps = wire::TcpTimestamps{6, 1}};
+  // Two islands behind a hole: two SACK blocks on everything we send.
+  h.send({.seq = Seq{1101}, .ack = our, .options = ts, .payload = pattern_bytes(100, 1)});
+  h.send({.seq = Seq{1301}, .ack = our, .options = ts, .payload = pattern_bytes(100, 2)});
+  h.clear_tx();
+  EXPECT_EQ(t->send(pattern_bytes(5000, 3)), 5000u);
+  std::size_t sent = 0;
+  while (auto c = h.pop_tx()) {
+    const std::size_t options = c->tcp.header_len - 20u;
+    EXPECT_EQ(c->tcp.options.sack_blocks().size(), 2u) << c->describe();
+    EXPECT_LE(options + c->payload.size(), 1460u) << c->describe();
+    EXPECT_LE(c->ip.total_len, 1500u) << c->describe();
+    sent += c->payload.size();
+  }
+  EXPECT_EQ(sent, 5000u);
+  // The hole fills: no blocks, full 1448-byte segments again.
+  h.send({.seq = Seq{101}, .ack = our + 5000, .options = ts, .payload = pattern_bytes(1000, 4)});
+  h.send({.seq = Seq{1201}, .ack = our + 5000, .options = ts, .payload = pattern_bytes(100, 5)});
+  h.clear_tx();
+  t->send(pattern_bytes(3000, 6));
+  const Captured full = h.expect_tx({.len = 1448});
+  EXPECT_TRUE(full.tcp.options.sack_blocks().empty());
+}
+
+TEST(Mss, ATinyPeerMssIsRaisedToSixtyFour) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 8});
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->send_mss(), 64) << "a packet for every 8 bytes would be ours to pay";
+  t->set_no_delay(true);
+  t->send(pattern_bytes(200, 7));
+  EXPECT_EQ(drain_sizes(h), (std::vector<std::size_t>{64, 64, 64, 8}));
+}
+
 TEST(WindowScale, OurAdvertisedWindowIsTheSpaceShiftedByOurScale) {
   PacketHarness h;
   tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .window_scale = 7});

@@ -103,6 +103,13 @@ void PacketHarness::sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
     // checksums included.
     std::vector<std::uint8_t> frame = linearize_datagram(m);
     EXPECT_EQ(frame.size() - 14, rte_pktmbuf_pkt_len(m)) << "pkt_len disagrees with the chain";
+    // Every datagram on the wire fits our MTU (MSS + 40): options come out of the MSS.
+    const std::uint32_t mtu = self->stack_->config().mss + 40u;
+    if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0) {
+      EXPECT_LE(20u + m->l4_len + m->tso_segsz, mtu) << "a TSO packet cut beyond the MTU";
+    } else {
+      EXPECT_LE(frame.size() - 14, mtu) << "a datagram beyond the MTU";
+    }
     std::uint16_t tso_segsz = 0;
     if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0) {
       // The port would finish the checksums; DPDK wants the length-less pseudo-header sum.
