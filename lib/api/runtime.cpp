@@ -358,6 +358,7 @@ void Runtime::print_engine(std::uint16_t index) const {
   for (std::size_t d = 0; d < tcp::kTcpDropCount; ++d)
     add_drop(tcp::to_string(static_cast<tcp::TcpDrop>(d)), t.drops[d]);
   add_drop("tx_dropped", e.tx_dropped);
+  add_drop("tx_oversize", e.tx_oversize);
   add_drop("arp_held_dropped", e.arp_held_dropped);
   add_drop("ip_fragments", e.ip_fragments);
   add_drop("ip_options", e.ip_options);

@@ -538,6 +538,16 @@ void Engine::frame_and_send(rte_mbuf* d, const wire::MacAddr& dst) noexcept {
 }
 
 void Engine::enqueue_tx(rte_mbuf* f) noexcept {
+  // A frame beyond the MTU (MSS + 40, plus Ethernet) would be dropped unseen further on
+  // (af_packet does so without a counter, a NIC or a switch too): drop it here, counted,
+  // instead. A TSO packet is cut by the port at tso_segsz.
+  if ((f->ol_flags & RTE_MBUF_F_TX_TCP_SEG) == 0 &&
+      rte_pktmbuf_pkt_len(f) > std::uint32_t{config_.tcp.mss} + 40u + wire::EthernetHeader::kSize)
+      [[unlikely]] {
+    ++counters_.tx_oversize;
+    rte_pktmbuf_free(f);
+    return;
+  }
   if (tx_impair_) {
     tx_impair_->push(f, now_, pool_);
     return;

@@ -93,6 +93,7 @@ struct EngineCounters {
   std::uint64_t tx_packets = 0;
   std::uint64_t tx_bytes = 0;
   std::uint64_t tx_dropped = 0;  ///< the port would not take them
+  std::uint64_t tx_oversize = 0;  ///< datagrams beyond the MTU, not sent (a bug of ours)
   std::uint64_t arp_requests_in = 0;
   std::uint64_t arp_replies_in = 0;
   std::uint64_t arp_requests_out = 0;

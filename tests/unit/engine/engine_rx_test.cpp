@@ -89,7 +89,7 @@ class EngineRx : public ::testing::Test {
 
   /// A fresh engine that knows the peer's MAC. `idle_clock_stride` 1: every poll() reads
   /// the clock, so each test can set the time of every iteration.
-  void start(std::uint16_t idle_clock_stride) {
+  void start(std::uint16_t idle_clock_stride, std::uint16_t mss = 1460) {
     ASSERT_NE(clones_, nullptr);
     engine_.reset();
     drain();
@@ -100,6 +100,7 @@ class EngineRx : public ::testing::Test {
     c.addr = kOurs;
     c.prefix_len = 24;
     c.rx_tcp_checksum_offload = true;  // the flags decide; a chain without them is checked
+    c.tcp.mss = mss;                   // the MTU less 40
     engine_ = std::make_unique<Engine>(c, test::test_pktmbuf_pool(), clones_, clock_,
                                        tcp::SipHash::Key{});
     // The peer asks for our address: the engine learns it (and answers).
@@ -251,6 +252,32 @@ TEST_F(EngineRx, ChainedFramesOtherThanTcpAreCountedAndDropped) {
   settle();
   EXPECT_TRUE(drain().empty()) << "no echo reply";
   EXPECT_EQ(engine_->counters().multi_segment, 1u);
+}
+
+// Nothing beyond the MTU leaves: af_packet (and a NIC, a switch) would drop it unseen.
+TEST_F(EngineRx, ADatagramBeyondTheMtuIsCountedNotSent) {
+  start(1, 536);  // MTU 576
+  const auto echo_of = [&](std::size_t n) {
+    wire::Ipv4Header ip{};
+    ip.ttl = 64;
+    ip.src = kPeer;
+    ip.dst = kOurs;
+    wire::IcmpEcho echo;
+    const Bytes data(n, 0x5a);
+    echo.payload = data;
+    Bytes f(14 + 20 + 8 + n);
+    f.resize(
+        wire::build_icmp_echo_frame(f, {.dst = engine_->config().mac, .src = kPeerMac}, ip, echo));
+    engine_->receive(chain(f, {}));
+    settle();
+    return drain();
+  };
+  const auto small = echo_of(576 - 28);  // a reply of exactly 576 bytes goes
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].kind, wire::FrameKind::Ipv4Icmp);
+  EXPECT_EQ(engine_->counters().tx_oversize, 0u);
+  EXPECT_TRUE(echo_of(576 - 27).empty()) << "a 577-byte reply";
+  EXPECT_EQ(engine_->counters().tx_oversize, 1u);
 }
 
 TEST_F(EngineRx, LoopTimeGoesToTheIterationItFollowsBusyWhenItHadFrames) {
