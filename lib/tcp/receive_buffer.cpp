@@ -118,6 +118,20 @@ ReceiveBuffer::InsertResult ReceiveBuffer::insert(Seq rcv_nxt, Seq seq, rte_mbuf
 void ReceiveBuffer::append_in_order(rte_mbuf* node) noexcept {
   node->next = nullptr;
   if (tail_ != nullptr) {
+    // A small segment behind unread data is copied onto the last node when that has room
+    // (and is ours alone): a peer trickling tiny segments at an application that does not
+    // read then holds one mbuf per couple of KB, not one per segment — its window is in
+    // bytes, the pool in mbufs. An application that keeps up never has a tail here.
+    const std::uint16_t len = node->data_len;
+    if (len <= kCoalesceMax && RTE_MBUF_DIRECT(tail_) && rte_mbuf_refcnt_read(tail_) == 1 &&
+        rte_pktmbuf_tailroom(tail_) >= len) {
+      std::memcpy(rte_pktmbuf_mtod_offset(tail_, std::uint8_t*, tail_->data_len), data_ptr(node),
+                  len);
+      set_len(tail_, std::uint32_t{tail_->data_len} + len);
+      readable_ += len;
+      free_node(node);
+      return;
+    }
     tail_->next = node;
   } else {
     head_ = node;

@@ -11,7 +11,8 @@
 // Both queues hold single-segment mbufs ("nodes", nb_segs 1, pkt_len == data_len) linked
 // through m->next. An out-of-order node keeps its first sequence number in m->hash.usr
 // (the RSS hash is dead once a packet is queued); the out-of-order queue is sorted by it
-// and no two of its nodes overlap.
+// and no two of its nodes overlap. A small in-order segment arriving behind unread data is
+// copied onto the last in-order node when that has room (kCoalesceMax).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,9 @@ namespace sluice::tcp {
 class ReceiveBuffer {
  public:
   static constexpr std::uint16_t kDefaultMaxOooNodes = 64;
+  /// In-order segments up to this long are copied onto the last unread node when it has
+  /// room, so unread data costs at most one mbuf per this many bytes (plus one).
+  static constexpr std::uint16_t kCoalesceMax = 512;
   /// Arrivals remembered to order SACK blocks (RFC 2018 §4: at most 4 blocks fit).
   static constexpr std::uint8_t kSackHistory = 4;
 
@@ -51,7 +55,8 @@ class ReceiveBuffer {
   /// Keeps only [rcv_nxt, rcv_nxt + window). If that starts at rcv_nxt it becomes readable,
   /// together with every out-of-order byte now contiguous; otherwise it is stored out of
   /// order, unless that would exceed max_ooo_nodes nodes (then it is dropped, never older
-  /// data). Nothing is ever copied or allocated.
+  /// data). Nothing is allocated; only a small in-order segment behind unread data is
+  /// copied (onto the last node, see kCoalesceMax).
   /// Pre: rcv_nxt is RCV.NXT as this buffer saw it: the previous call's rcv_nxt plus its
   /// `advanced` (or the initial value, while empty); window <= 2^30 (RFC 7323 §2.3);
   /// every segment of `payload` is exclusively ours (refcount 1).

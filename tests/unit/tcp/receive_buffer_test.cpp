@@ -285,36 +285,38 @@ TEST_F(ReceiveBufferTest, SackBlocksBeyondTheHistoryFillInSequenceOrder) {
 }
 
 TEST_F(ReceiveBufferTest, TakeAndReadSizes) {
+  // Segments longer than kCoalesceMax: each stays a node of its own.
+  static_assert(ReceiveBuffer::kCoalesceMax < 600);
   Rng rng(8);
-  stream_ = random_bytes(rng, 1000);
+  stream_ = random_bytes(rng, 3000);
   ReceiveBuffer rb;
-  deliver(rb, 0, 100);
-  deliver(rb, 100, 300);
-  deliver(rb, 300, 600);
-  deliver(rb, 600, 1000);
+  deliver(rb, 0, 600);
+  deliver(rb, 600, 1300);
+  deliver(rb, 1300, 2100);
+  deliver(rb, 2100, 3000);
   EXPECT_EQ(rb.take(0), nullptr);
   rte_mbuf* m = rb.take(50);  // at least one node, even if larger
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->nb_segs, 1);
-  EXPECT_EQ(m->pkt_len, 100u);
+  EXPECT_EQ(m->pkt_len, 600u);
   EXPECT_EQ(m->next, nullptr);
-  EXPECT_TRUE(std::equal(stream_.begin(), stream_.begin() + 100,
+  EXPECT_TRUE(std::equal(stream_.begin(), stream_.begin() + 600,
                          static_cast<const std::uint8_t*>(m->buf_addr) + m->data_off));
   rte_pktmbuf_free(m);
-  EXPECT_EQ(rb.readable(), 900u);
-  Bytes two(150);
-  EXPECT_EQ(rb.read(two), 150u);  // splits the 200-byte node
-  EXPECT_EQ(two, Bytes(stream_.begin() + 100, stream_.begin() + 250));
+  EXPECT_EQ(rb.readable(), 2400u);
+  Bytes two(650);
+  EXPECT_EQ(rb.read(two), 650u);  // splits the 700-byte node
+  EXPECT_EQ(two, Bytes(stream_.begin() + 600, stream_.begin() + 1250));
   EXPECT_EQ(rb.front()->data_len, 50u);
-  m = rb.take(500);  // 50 + 300, the next 400 would exceed
+  m = rb.take(1000);  // 50 + 800, the next 900 would exceed
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->nb_segs, 2);
-  EXPECT_EQ(m->pkt_len, 350u);
-  EXPECT_EQ(chain_bytes(m), Bytes(stream_.begin() + 250, stream_.begin() + 600));
+  EXPECT_EQ(m->pkt_len, 850u);
+  EXPECT_EQ(chain_bytes(m), Bytes(stream_.begin() + 1250, stream_.begin() + 2100));
   rte_pktmbuf_free(m);
   Bytes big(5000);
-  EXPECT_EQ(rb.read(big), 400u);
-  EXPECT_TRUE(std::equal(stream_.begin() + 600, stream_.end(), big.begin()));
+  EXPECT_EQ(rb.read(big), 900u);
+  EXPECT_TRUE(std::equal(stream_.begin() + 2100, stream_.end(), big.begin()));
   EXPECT_EQ(rb.take(1000), nullptr);
   Bytes none(10);
   EXPECT_EQ(rb.read(none), 0u);
@@ -336,6 +338,33 @@ TEST_F(ReceiveBufferTest, ZeroCopyReadThroughFront) {
   EXPECT_EQ(rb.front()->data_len, 500u);
   rb.consume(500);
   EXPECT_EQ(rb.front(), nullptr);
+}
+
+// A peer trickling tiny segments at an application that does not read: the window is in
+// bytes, but each segment came in an mbuf of its own. Copied onto the last unread node,
+// 4000 one-byte segments hold 3 mbufs, not 4000; the bytes stay in order, and a
+// zero-copy reader halfway through the last node is not disturbed.
+TEST_F(ReceiveBufferTest, TinyInOrderSegmentsBehindUnreadDataShareMbufs) {
+  Rng rng(7);
+  stream_ = random_bytes(rng, 6000);
+  ReceiveBuffer rb;
+  for (std::uint32_t i = 0; i < 1000; ++i) deliver(rb, i, i + 1);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_) - pool_start_, 1u);
+  // Zero-copy: look at the first 10 bytes and consume them; more arrive meanwhile.
+  ASSERT_NE(rb.front(), nullptr);
+  EXPECT_EQ(Bytes(rte_pktmbuf_mtod(rb.front(), const std::uint8_t*),
+                  rte_pktmbuf_mtod(rb.front(), const std::uint8_t*) + 10),
+            Bytes(stream_.begin(), stream_.begin() + 10));
+  rb.consume(10);
+  for (std::uint32_t i = 1000; i < 4000; ++i) deliver(rb, i, i + 1);
+  EXPECT_LE(rte_mempool_in_use_count(pool_) - pool_start_, 3u);
+  EXPECT_EQ(rb.readable(), 3990u);
+  // A segment longer than kCoalesceMax keeps its own mbuf; small ones go on behind it.
+  deliver(rb, 4000, 4000 + ReceiveBuffer::kCoalesceMax + 1);
+  const unsigned before = rte_mempool_in_use_count(pool_) - pool_start_;
+  deliver(rb, 4513, 4600);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_) - pool_start_, before);
+  EXPECT_EQ(read_all(rb), Bytes(stream_.begin() + 10, stream_.begin() + 4600));
 }
 
 TEST_F(ReceiveBufferTest, PaddingBeyondPktLenIsIgnored) {
