@@ -281,6 +281,10 @@ bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
   if (ts_ok_ && th.options.timestamps.has_value() && !th.has(TcpFlag::Rst) &&
       static_cast<std::int32_t>(th.options.timestamps->tsval - ts_recent_) < 0) {
     stack_.counters_.drop(TcpDrop::PawsRejected);
+    // Old data with an old timestamp (a late original behind its retransmission): a
+    // duplicate, reported as such.
+    if (seg.payload_len > 0 && th.seq + seg.payload_len <= rcv_.nxt)
+      note_duplicate(th.seq, th.seq + seg.payload_len);
     send_ack(now);
     return false;
   }
@@ -302,7 +306,10 @@ bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
     stack_.counters_.drop(TcpDrop::RstOutOfWindow);  // RFC 5961 §3.2: silently dropped
   } else {
     stack_.counters_.drop(TcpDrop::OutOfWindow);
-    if (len > 0 && th.seq < rcv_.nxt) ++stack_.counters_.dup_segs;
+    if (len > 0 && th.seq < rcv_.nxt) {
+      ++stack_.counters_.dup_segs;
+      note_duplicate(th.seq, wire::seq_min(th.seq + seg.payload_len, rcv_.nxt));
+    }
     send_ack(now);  // "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
   }
   return false;
@@ -608,8 +615,19 @@ void Tcb::process_text(InSegment& seg) noexcept {
   std::uint32_t window = rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
   // Never accept data past the peer's FIN.
   if (peer_fin_) window = std::min(window, static_cast<std::uint32_t>(peer_fin_seq_ - rcv_.nxt));
+  const Seq rcv_before = rcv_.nxt;
+  const std::uint32_t len = seg.payload_len;
   const auto r = rcvbuf_.insert(rcv_.nxt, seq, m, window);
   TcpCounters& ctr = stack_.counters_;
+  if (r.duplicate > 0) [[unlikely]] {
+    // RFC 2883: the bytes below RCV.NXT, or a segment held already out of order.
+    if (seq < rcv_before) {
+      note_duplicate(seq, wire::seq_min(seq + len, rcv_before));
+    } else if (r.duplicate == len) {
+      note_duplicate(seq, seq + len);
+    }
+    ack_now_ = ack_now_ || dsack_pending_;  // the sender may undo a spurious retransmission
+  }
   if (r.dropped) ctr.drop(TcpDrop::OutOfOrderLimit);
   if (r.out_of_order && !r.dropped) ++ctr.ooo_queued;
   if (r.advanced == 0 && r.duplicate > 0 && !r.out_of_order) ++ctr.dup_segs;
@@ -673,13 +691,14 @@ std::uint32_t Tcb::effective_mss() const noexcept {
   // come out of it, or the datagram outgrows the peer's MTU (an af_packet port drops such
   // a frame without a word; a NIC or a switch does the same). The timestamps ride on every
   // segment, SACK blocks (NOP NOP kind length 8n) on every segment while we hold
-  // out-of-order data: one block per held node at most, and at most 3 beside timestamps
-  // (4 without). Counting nodes rather than blocks may leave a few bytes unused while
-  // reassembly is under way; it costs no walk of the queue.
+  // out-of-order data or a duplicate to report (RFC 2883): one block per held node at
+  // most, one for the duplicate, and at most 3 beside timestamps (4 without). Counting nodes rather
+  // than blocks may leave a few bytes unused while reassembly is under way; it costs no walk of the
+  // queue.
   std::uint32_t options = ts_ok_ ? kTsOptionLen : 0u;
-  if (sack_ok_ && rcvbuf_.ooo_nodes() > 0) {
-    options += 4u + 8u * std::min<std::uint32_t>(rcvbuf_.ooo_nodes(), ts_ok_ ? 3u : 4u);
-  }
+  const std::uint32_t blocks = rcvbuf_.ooo_nodes() + (dsack_pending_ ? 1u : 0u);
+  if (sack_ok_ && blocks > 0)
+    options += 4u + 8u * std::min<std::uint32_t>(blocks, ts_ok_ ? 3u : 4u);
   return snd_mss_ - options;  // snd_mss_ >= kMinPeerMss: room for the 40 bytes options take
 }
 
@@ -719,13 +738,31 @@ std::uint16_t Tcb::window_field() noexcept {
   return static_cast<std::uint16_t>(field);
 }
 
-wire::TcpOptions Tcb::segment_options(std::uint8_t flags, time::Instant now) const noexcept {
+wire::TcpOptions Tcb::segment_options(std::uint8_t flags, time::Instant now) noexcept {
   wire::TcpOptions o{};
   if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
-  if (sack_ok_ && (flags & TcpFlag::Rst) == 0 && rcvbuf_.ooo_bytes() > 0) {
-    o.sack_count = rcvbuf_.sack_blocks(std::span<wire::SackBlock>(o.sack.data(), ts_ok_ ? 3 : 4));
+  if (sack_ok_ && (flags & TcpFlag::Rst) == 0) [[unlikely]] {
+    const std::size_t cap = ts_ok_ ? 3 : 4;
+    std::size_t n = 0;
+    if (dsack_pending_) {
+      // RFC 2883 §4: the duplicate first, once; the blocks of held data after it.
+      o.sack[n++] = wire::SackBlock{dsack_left_, dsack_right_};
+      dsack_pending_ = false;
+      ++stack_.counters_.dsacks_sent;
+    }
+    if (rcvbuf_.ooo_bytes() > 0) {
+      n += rcvbuf_.sack_blocks(std::span<wire::SackBlock>(o.sack.data() + n, cap - n));
+    }
+    o.sack_count = static_cast<std::uint8_t>(n);
   }
   return o;
+}
+
+void Tcb::note_duplicate(Seq left, Seq right) noexcept {
+  if (!sack_ok_ || !(left < right)) return;
+  dsack_left_ = left;
+  dsack_right_ = right;
+  dsack_pending_ = true;
 }
 
 std::uint32_t Tcb::usable_window() const noexcept {

@@ -173,8 +173,11 @@ class Tcb {
   [[nodiscard]] std::uint32_t effective_mss() const noexcept;
   [[nodiscard]] std::uint32_t tso_length(std::uint32_t len, std::uint32_t emss) const noexcept;
   [[nodiscard]] std::uint32_t usable_window() const noexcept;
-  [[nodiscard]] wire::TcpOptions segment_options(std::uint8_t flags,
-                                                 time::Instant now) const noexcept;
+  /// The options of a segment we send now; takes the pending D-SACK block, if any.
+  [[nodiscard]] wire::TcpOptions segment_options(std::uint8_t flags, time::Instant now) noexcept;
+  /// RFC 2883: the next segment reports [left, right), data that arrived twice, in its
+  /// first SACK block (no-op without SACK or for an empty range).
+  void note_duplicate(Seq left, Seq right) noexcept;
 
   // --- timers ---
   void on_rtx_timer() noexcept;
@@ -232,6 +235,7 @@ class Tcb {
   Seq high_rxt_;      ///< RFC 6675 HighRxt
   Seq rxt_fence_;     ///< SND.MAX when the last retransmission in recovery went out
   Seq rtt_seq_;       ///< segment being timed (Karn: never a retransmitted one)
+  Seq dsack_left_, dsack_right_;  ///< duplicate to report (RFC 2883), if dsack_pending_
   time::Instant rtt_start_{};
   time::Instant last_rx_{};  ///< last segment received (keepalive idle)
   time::Instant last_tx_{};  ///< last data sent (RFC 5681 §4.1 restart after idle)
@@ -283,6 +287,7 @@ class Tcb {
   bool output_pending_ : 1 = false;
   bool in_accept_q_ : 1 = false;  ///< queue_hook_ is in the listener's accept queue
   bool terminated_ : 1 = false;   ///< terminate() ran: on_closed is queued
+  bool dsack_pending_ : 1 = false;  ///< the next segment carries a D-SACK block
 
   RttEstimator rtt_;
   CcStorage cc_;

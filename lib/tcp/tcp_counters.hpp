@@ -100,6 +100,7 @@ struct TcpCounters {
   std::uint64_t keepalive_probes = 0;
   std::uint64_t ooo_queued = 0;  ///< out-of-order segments kept for reassembly
   std::uint64_t dup_segs = 0;    ///< segments entirely already received
+  std::uint64_t dsacks_sent = 0;  ///< segments reporting a duplicate (RFC 2883 D-SACK)
   std::uint64_t syn_cookies_sent = 0;
   std::uint64_t syn_cookies_accepted = 0;
   std::uint64_t synack_retrans = 0;

@@ -305,6 +305,87 @@ TEST(DelayedAck, OutOfOrderDataIsAcknowledgedAtOnceWithSackBlocks) {
   EXPECT_EQ(h.acceptor.handlers[0].received.size(), 1500u);
 }
 
+// ---- D-SACK (RFC 2883): data that arrived twice is reported, first, once
+
+TEST(DSack, ADuplicateBelowRcvNxtIsReportedOnceInTheFirstBlock) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  h.advance(40ms);
+  h.clear_tx();
+  // The same segment again (a spurious retransmission): acknowledged at once, the
+  // duplicate in the first block.
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  const Captured a = h.expect_tx({.seq = our, .ack = Seq{601}, .flags = Flag::Ack});
+  ASSERT_EQ(a.tcp.options.sack_blocks().size(), 1u);
+  EXPECT_EQ(a.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{101}, Seq{601}}));
+  EXPECT_EQ(h.stack().counters().dsacks_sent, 1u);
+  // Once: the next ACK reports nothing.
+  h.send({.seq = Seq{601}, .ack = our, .payload = pattern_bytes(100, 2)});
+  h.advance(40ms);
+  const Captured b = h.expect_tx({.ack = Seq{701}});
+  EXPECT_TRUE(b.tcp.options.sack_blocks().empty());
+  // Straddling RCV.NXT: only the old part is a duplicate; the new part is taken.
+  h.send({.seq = Seq{651}, .ack = our, .payload = pattern_bytes(100, 3)});
+  const Captured c = h.expect_tx({.ack = Seq{751}});
+  ASSERT_EQ(c.tcp.options.sack_blocks().size(), 1u);
+  EXPECT_EQ(c.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{651}, Seq{701}}));
+  EXPECT_EQ(h.acceptor.handlers[0].received.size(), 650u);
+}
+
+TEST(DSack, ADuplicateOfHeldDataComesFirstThenTheBlockHoldingIt) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .sack_permitted = true});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{1101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  h.send({.seq = Seq{1601}, .ack = our, .payload = pattern_bytes(500, 2)});
+  h.clear_tx();
+  h.send({.seq = Seq{1101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  const Captured a = h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack});
+  ASSERT_EQ(a.tcp.options.sack_blocks().size(), 2u);
+  EXPECT_EQ(a.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{1101}, Seq{1601}}));
+  EXPECT_EQ(a.tcp.options.sack_blocks()[1], (wire::SackBlock{Seq{1101}, Seq{2101}}));
+}
+
+TEST(DSack, ALateOriginalRejectedByPawsIsADuplicateToo) {
+  PacketHarness h;
+  tcp::Tcb* t =
+      h.open_passive(Seq{100}, {.sack_permitted = true, .timestamps = wire::TcpTimestamps{10, 0}});
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->timestamps_on());
+  const Seq our = t->snd_nxt();
+  const auto ts = [](std::uint32_t v) {
+    return wire::TcpOptions{.timestamps = wire::TcpTimestamps{v, 1}};
+  };
+  // The retransmission (TSval 20) came first; the original (TSval 11) arrives late.
+  h.send({.seq = Seq{101}, .ack = our, .options = ts(20), .payload = pattern_bytes(500, 1)});
+  h.advance(40ms);
+  h.clear_tx();
+  h.send({.seq = Seq{101}, .ack = our, .options = ts(11), .payload = pattern_bytes(500, 1)});
+  EXPECT_EQ(h.stack().counters().dropped(tcp::TcpDrop::PawsRejected), 1u);
+  const Captured a = h.expect_tx({.ack = Seq{601}});
+  ASSERT_EQ(a.tcp.options.sack_blocks().size(), 1u);
+  EXPECT_EQ(a.tcp.options.sack_blocks()[0], (wire::SackBlock{Seq{101}, Seq{601}}));
+}
+
+TEST(DSack, NothingWithoutSack) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460});
+  ASSERT_NE(t, nullptr);
+  ASSERT_FALSE(t->sack_on());
+  const Seq our = t->snd_nxt();
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  h.advance(40ms);
+  h.clear_tx();
+  h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(500, 1)});
+  const Captured a = h.expect_tx({.ack = Seq{601}});
+  EXPECT_TRUE(a.tcp.options.sack_blocks().empty());
+  EXPECT_EQ(h.stack().counters().dsacks_sent, 0u);
+}
+
 // ---- reassembly: what the receive window offers, the out-of-order queue can hold
 
 std::vector<std::uint8_t> slice(const std::vector<std::uint8_t>& v, std::size_t at, std::size_t n) {
