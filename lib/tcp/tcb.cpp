@@ -532,8 +532,13 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
     return;
   }
   ++dupacks_;
-  const bool lost =
-      dupacks_ >= dupthresh_ || (sack_ok_ && scoreboard_.is_lost(snd_.una, emss, dupthresh_));
+  // After a tail loss probe, its ACK SACKing data above SND.UNA while SND.UNA stays is
+  // enough (RACK's reasoning, RFC 8985 §6.2 and §7.4: what was sent a PTO before the
+  // probe and is still missing is lost); waiting for three would mean waiting for the RTO,
+  // since no more segments are in flight to make them.
+  const bool lost = dupacks_ >= dupthresh_ ||
+                    (sack_ok_ && (scoreboard_.is_lost(snd_.una, emss, dupthresh_) ||
+                                  (tlp_out_ && scoreboard_.sacked_above(snd_.una) > 0)));
   if (!lost) return;
   // Holes below `recover` belong to a loss episode already answered (by a timeout, whose
   // go-back-N resend lost again, or an earlier recovery). RFC 6582 §3.2 step 1 forbids
@@ -795,6 +800,7 @@ void Tcb::output(time::Instant now) noexcept {
       last_tx_ != time::Instant{}) {
     cc()->on_idle_restart(now);
   }
+  bool sent = false;
   for (;;) {
     // Resending after a timeout: skip what the peer has SACKed (RFC 6675 §5.1).
     std::uint32_t gap = UINT32_MAX;
@@ -836,6 +842,15 @@ void Tcb::output(time::Instant now) noexcept {
     const bool last_before_fin = fin_queued_ && len == unsent;
     if (len < emss && snd_.una != snd_.nxt && !no_delay_ && !last_before_fin) break;
     if (!send_data_segment(snd_.nxt, len, snd_.nxt < snd_.max, now)) break;
+    sent = true;
+  }
+  // The timer was armed when the flight was what it was then — one segment, say, which
+  // waits out the peer's delayed ACK and so usually gets the RTO. The burst made it longer:
+  // probe the tail after 2*SRTT after all (RFC 8985 §7.2 arms after the transmission).
+  // Without this a flight whose one ACK is lost waited the full RTO, time after time.
+  if (sent && rtx_mode_ == RtxMode::Retransmit && rtx_timer_.scheduled() &&
+      bytes_in_flight() > emss) {
+    arm_probe(now);
   }
   // A FIN with no data left to carry it.
   if (fin_queued_ && snd_.nxt == fin_seq_ && unsent_bytes() == 0) {
@@ -1044,6 +1059,10 @@ std::uint32_t Tcb::ts_now(time::Instant now) const noexcept {
 // ======================================================================== timers
 
 void Tcb::arm_loss_timer(time::Instant now) noexcept {
+  if (!arm_probe(now)) arm_rtx(now);
+}
+
+bool Tcb::arm_probe(time::Instant now) noexcept {
   // RFC 8985 §7.2: with SACK and an RTT estimate, probe the tail after PTO = 2*SRTT (plus
   // the peer's worst-case delayed ACK when a single segment is out), if that is sooner
   // than the RTO; one probe per episode.
@@ -1055,10 +1074,10 @@ void Tcb::arm_loss_timer(time::Instant now) noexcept {
     if (pto < rtt_.rto()) {
       rtx_mode_ = RtxMode::Probe;
       stack_.wheel_.rearm_lazy(rtx_timer_, now + pto);
-      return;
+      return true;
     }
   }
-  arm_rtx(now);
+  return false;
 }
 
 // RFC 8985 §7.3: send one new segment if the windows allow, else retransmit the last one,

@@ -186,6 +186,9 @@ class Tcb {
   void arm_rtx(time::Instant now) noexcept;
   /// The tail loss probe timer if it may run (RFC 8985 §7.2), else the RTO.
   void arm_loss_timer(time::Instant now) noexcept;
+  /// Arms the tail loss probe if RFC 8985 §7.2 allows one now; false (timer untouched) if
+  /// not.
+  bool arm_probe(time::Instant now) noexcept;
   void send_tail_loss_probe(time::Instant now) noexcept;
   void arm_persist(time::Instant now) noexcept;
   void restart_keepalive(time::Instant now) noexcept;

@@ -1,9 +1,10 @@
 // Loss recovery on the two-stack simulator (issue 3, "Loss recovery"), with scripted
 // drops on an otherwise perfect 10 ms link: SACK repairs a single loss without a timeout
 // (RFC 6675), NewReno repairs two losses of one window without SACK and without a timeout
-// (RFC 6582), a lost last segment is recovered — by the retransmission timer, since no
-// tail-loss probe is implemented — and the RTO doubles on each expiry and collapses after
-// a fresh RTT sample (RFC 6298 §5.5, §5.7 and the note after it; Karn, §3).
+// (RFC 6582), a lost last segment is recovered — without SACK by the retransmission
+// timer, as the tail loss probe (RFC 8985, retransmission_test.cpp) needs SACK — and the
+// RTO doubles on each expiry and collapses after a fresh RTT sample (RFC 6298 §5.5, §5.7
+// and the note after it; Karn, §3).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -131,8 +132,8 @@ TEST_F(RecoveryTest, NewRenoRepairsTwoLossesInOneWindowWithoutSack) {
   EXPECT_EQ(a_counters().retrans_segs, 2u);
 }
 
-// The last segment of a transfer is lost: no later segment makes duplicate ACKs, so the
-// retransmission timer recovers it (no tail-loss probe, RACK-TLP, in sluice yet).
+// The last segment of a transfer is lost: no later segment makes duplicate ACKs, so
+// without SACK (and so without a tail loss probe) the retransmission timer recovers it.
 TEST_F(RecoveryTest, TailLossIsRecoveredByTheRetransmissionTimer) {
   tcp::TcpConfig c = base_config();
   c.sack = false;  // no tail loss probe (RFC 8985 §7 needs SACK): only the timer is left
