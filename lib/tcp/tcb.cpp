@@ -691,20 +691,19 @@ void Tcb::process_fin(time::Instant now) noexcept {
 
 // ======================================================================== output
 
-std::uint32_t Tcb::effective_mss() const noexcept {
+std::uint32_t Tcb::sack_option_room() const noexcept {
   // RFC 9293 §3.7.1 / RFC 6691: the MSS counts data only; the options a segment carries
   // come out of it, or the datagram outgrows the peer's MTU (an af_packet port drops such
   // a frame without a word; a NIC or a switch does the same). The timestamps ride on every
-  // segment, SACK blocks (NOP NOP kind length 8n) on every segment while we hold
-  // out-of-order data or a duplicate to report (RFC 2883): one block per held node at
-  // most, one for the duplicate, and at most 3 beside timestamps (4 without). Counting nodes rather
-  // than blocks may leave a few bytes unused while reassembly is under way; it costs no walk of the
-  // queue.
-  std::uint32_t options = ts_ok_ ? kTsOptionLen : 0u;
+  // segment (effective_mss()), SACK blocks (NOP NOP kind length 8n) on every segment while
+  // we hold out-of-order data or a duplicate to report (RFC 2883): one block per held node
+  // at most, one for the duplicate, and at most 3 beside timestamps (4 without). Counting
+  // nodes rather than blocks may leave a few bytes unused while reassembly is under way;
+  // it costs no walk of the queue. snd_mss_ >= kMinPeerMss leaves room for the 40 bytes
+  // options can take.
+  static_assert(kTsOptionLen == 12);
   const std::uint32_t blocks = rcvbuf_.ooo_nodes() + (dsack_pending_ ? 1u : 0u);
-  if (sack_ok_ && blocks > 0)
-    options += 4u + 8u * std::min<std::uint32_t>(blocks, ts_ok_ ? 3u : 4u);
-  return snd_mss_ - options;  // snd_mss_ >= kMinPeerMss: room for the 40 bytes options take
+  return 4u + 8u * std::min<std::uint32_t>(blocks, ts_ok_ ? 3u : 4u);
 }
 
 std::uint32_t Tcb::bytes_in_flight() const noexcept {
@@ -746,7 +745,8 @@ std::uint16_t Tcb::window_field() noexcept {
 wire::TcpOptions Tcb::segment_options(std::uint8_t flags, time::Instant now) noexcept {
   wire::TcpOptions o{};
   if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
-  if (sack_ok_ && (flags & TcpFlag::Rst) == 0) [[unlikely]] {
+  if (sack_ok_ && (flags & TcpFlag::Rst) == 0 && (dsack_pending_ || rcvbuf_.ooo_bytes() > 0))
+      [[unlikely]] {
     const std::size_t cap = ts_ok_ ? 3 : 4;
     std::size_t n = 0;
     if (dsack_pending_) {
@@ -848,8 +848,8 @@ void Tcb::output(time::Instant now) noexcept {
   // waits out the peer's delayed ACK and so usually gets the RTO. The burst made it longer:
   // probe the tail after 2*SRTT after all (RFC 8985 §7.2 arms after the transmission).
   // Without this a flight whose one ACK is lost waited the full RTO, time after time.
-  if (sent && rtx_mode_ == RtxMode::Retransmit && rtx_timer_.scheduled() &&
-      bytes_in_flight() > emss) {
+  if (sent && bytes_in_flight() > emss && rtx_mode_ == RtxMode::Retransmit &&
+      rtx_timer_.scheduled()) {
     arm_probe(now);
   }
   // A FIN with no data left to carry it.

@@ -170,7 +170,15 @@ class Tcb {
   void maybe_window_update() noexcept;
   [[nodiscard]] std::uint32_t receive_window() const noexcept;
   [[nodiscard]] std::uint16_t window_field() noexcept;
-  [[nodiscard]] std::uint32_t effective_mss() const noexcept;
+  /// The data a segment sent now may carry: the peer's MSS less our options (tcb.cpp).
+  [[nodiscard]] std::uint32_t effective_mss() const noexcept {
+    const std::uint32_t mss = snd_mss_ - (ts_ok_ ? 12u : 0u);  // NOP NOP TS(10)
+    if (sack_ok_ && (rcvbuf_.ooo_nodes() != 0 || dsack_pending_)) [[unlikely]]
+      return mss - sack_option_room();
+    return mss;
+  }
+  /// Bytes of the SACK option segments carry now (see effective_mss()).
+  [[nodiscard]] std::uint32_t sack_option_room() const noexcept;
   [[nodiscard]] std::uint32_t tso_length(std::uint32_t len, std::uint32_t emss) const noexcept;
   [[nodiscard]] std::uint32_t usable_window() const noexcept;
   /// The options of a segment we send now; takes the pending D-SACK block, if any.
