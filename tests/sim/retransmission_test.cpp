@@ -368,6 +368,37 @@ TEST(RtoSample, NoTimestampSampleFromBeforeTheTimeoutsRetransmission) {
   EXPECT_EQ(t->rtt().backoff_count(), 0u);
 }
 
+/// A sender with SACK and timestamps whose first burst (the initial window, 10 segments
+/// of 1448 bytes) the peer acknowledged after 1 ms (SRTT 1 ms); the second burst has gone
+/// out and is left in the harness. 100,000 bytes were queued.
+struct WarmSender {
+  tcp::Tcb* t = nullptr;
+  Seq una;                  ///< what the peer has acknowledged: the second burst starts here
+  std::uint32_t tsval = 0;  ///< the TSval the peer echoes
+};
+WarmSender warm_sender(PacketHarness& h) {
+  WarmSender w;
+  w.t = h.open_passive(Seq{100}, {.mss = 1460,
+                                  .window_scale = 7,
+                                  .sack_permitted = true,
+                                  .timestamps = wire::TcpTimestamps{5, 0}});
+  if (w.t == nullptr) return w;
+  w.t->set_no_delay(true);
+  const Seq s0 = w.t->snd_nxt();
+  EXPECT_EQ(w.t->send(pattern_bytes(100000, 1)), 100000u);
+  std::uint32_t first = 0;
+  while (auto c = h.pop_tx()) {
+    ++first;
+    w.tsval = c->tcp.options.timestamps->tsval;
+  }
+  EXPECT_EQ(first, 10u) << "the initial window (RFC 6928)";
+  h.advance(1ms);
+  w.una = s0 + first * 1448;
+  h.send(
+      {.seq = Seq{101}, .ack = w.una, .options = {.timestamps = wire::TcpTimestamps{6, w.tsval}}});
+  return w;
+}
+
 // RFC 8985 §7.2: a burst whose only ACK is lost is probed after 2*SRTT (10 ms at least),
 // not left to the RTO. The timer is armed as the burst's first segment leaves, when the
 // flight is one segment and the PTO would wait out the peer's delayed ACK (longer than
@@ -375,30 +406,13 @@ TEST(RtoSample, NoTimestampSampleFromBeforeTheTimeoutsRetransmission) {
 // 5 % lossy link, every lost ACK of a flight cost 200 ms or more.
 TEST(TailLossProbe, ABurstWhoseOnlyAckIsLostIsProbedAfterTwoRoundTrips) {
   PacketHarness h;
-  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460,
-                                          .window_scale = 7,
-                                          .sack_permitted = true,
-                                          .timestamps = wire::TcpTimestamps{5, 0}});
-  ASSERT_NE(t, nullptr);
-  t->set_no_delay(true);
-  const Seq s0 = t->snd_nxt();
-  ASSERT_EQ(t->send(pattern_bytes(100000, 1)), 100000u);
-  std::uint32_t first = 0;
-  std::uint32_t tsval = 0;
-  while (auto c = h.pop_tx()) {
-    ++first;
-    tsval = c->tcp.options.timestamps->tsval;
-  }
-  ASSERT_EQ(first, 10u) << "the initial window (RFC 6928)";
-  h.advance(1ms);  // all acknowledged after 1 ms: SRTT 1 ms
-  h.send({.seq = Seq{101},
-          .ack = s0 + first * 1448,
-          .options = {.timestamps = wire::TcpTimestamps{6, tsval}}});
+  const WarmSender w = warm_sender(h);
+  ASSERT_NE(w.t, nullptr);
   std::uint32_t second = 0;
   while (h.pop_tx()) ++second;
   ASSERT_GT(second, 1u);
-  const Seq next = s0 + (first + second) * 1448;
-  ASSERT_EQ(t->snd_nxt(), next);
+  const Seq next = w.una + second * 1448;
+  ASSERT_EQ(w.t->snd_nxt(), next);
   // The ACK of the second burst is lost. PTO = max(2 * SRTT, 10 ms) = 10 ms.
   h.advance(9ms);
   h.expect_no_tx("before the probe timeout");
@@ -409,8 +423,8 @@ TEST(TailLossProbe, ABurstWhoseOnlyAckIsLostIsProbedAfterTwoRoundTrips) {
   // Its ACK covers everything: the episode is over without a retransmission.
   h.send({.seq = Seq{101},
           .ack = next + 1448,
-          .options = {.timestamps = wire::TcpTimestamps{7, tsval}}});
-  EXPECT_EQ(t->snd_una(), next + 1448);
+          .options = {.timestamps = wire::TcpTimestamps{7, w.tsval}}});
+  EXPECT_EQ(w.t->snd_una(), next + 1448);
   EXPECT_EQ(h.stack().counters().retrans_segs, 0u);
 }
 
@@ -418,33 +432,18 @@ TEST(TailLossProbe, ABurstWhoseOnlyAckIsLostIsProbedAfterTwoRoundTrips) {
 // burst was lost: repair it now, by fast retransmission, not after the RTO.
 TEST(TailLossProbe, TheProbesSackStartsRecoveryOfTheLostBurst) {
   PacketHarness h;
-  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460,
-                                          .window_scale = 7,
-                                          .sack_permitted = true,
-                                          .timestamps = wire::TcpTimestamps{5, 0}});
-  ASSERT_NE(t, nullptr);
-  t->set_no_delay(true);
-  const Seq s0 = t->snd_nxt();
-  ASSERT_EQ(t->send(pattern_bytes(100000, 1)), 100000u);
-  std::uint32_t first = 0;
-  std::uint32_t tsval = 0;
-  while (auto c = h.pop_tx()) {
-    ++first;
-    tsval = c->tcp.options.timestamps->tsval;
-  }
-  h.advance(1ms);
-  const Seq una = s0 + first * 1448;
-  h.send({.seq = Seq{101}, .ack = una, .options = {.timestamps = wire::TcpTimestamps{6, tsval}}});
+  const WarmSender w = warm_sender(h);
+  ASSERT_NE(w.t, nullptr);
   h.clear_tx();  // the second burst, all of it lost
-  const Seq probe = t->snd_nxt();
+  const Seq probe = w.t->snd_nxt();
   h.advance(10ms);  // PTO: the probe goes out
   h.expect_tx({.seq = probe, .len = 1448}, "the probe");
   // The peer got only the probe: its ACK SACKs it, SND.UNA stays.
-  wire::TcpOptions o{.timestamps = wire::TcpTimestamps{7, tsval}};
+  wire::TcpOptions o{.timestamps = wire::TcpTimestamps{7, w.tsval}};
   o.sack[0] = wire::SackBlock{probe, probe + 1448};
   o.sack_count = 1;
-  h.send({.seq = Seq{101}, .ack = una, .options = o});
-  h.expect_tx({.seq = una, .len = 1448}, "the first lost segment, at once");
+  h.send({.seq = Seq{101}, .ack = w.una, .options = o});
+  h.expect_tx({.seq = w.una, .len = 1448}, "the first lost segment, at once");
   EXPECT_EQ(h.stack().counters().fast_retransmits, 1u);
   EXPECT_EQ(h.stack().counters().rto_expired, 0u);
 }
