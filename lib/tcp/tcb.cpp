@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::uint32_t kTsOptionLen = 12;  // NOP NOP TS(10): RFC 7323 Appendix A layout
 /// The smallest MSS we accept from a peer (the SYN-cookie table's floor too): smaller
 /// would leave no room for data beside our options, and a peer announcing a tiny MSS
 /// makes us spend a packet on every few bytes (Linux has tcp_min_snd_mss for this).
@@ -701,7 +700,6 @@ std::uint32_t Tcb::sack_option_room() const noexcept {
   // nodes rather than blocks may leave a few bytes unused while reassembly is under way;
   // it costs no walk of the queue. snd_mss_ >= kMinPeerMss leaves room for the 40 bytes
   // options can take.
-  static_assert(kTsOptionLen == 12);
   const std::uint32_t blocks = rcvbuf_.ooo_nodes() + (dsack_pending_ ? 1u : 0u);
   return 4u + 8u * std::min<std::uint32_t>(blocks, ts_ok_ ? 3u : 4u);
 }

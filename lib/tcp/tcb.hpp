@@ -170,9 +170,11 @@ class Tcb {
   void maybe_window_update() noexcept;
   [[nodiscard]] std::uint32_t receive_window() const noexcept;
   [[nodiscard]] std::uint16_t window_field() noexcept;
+  /// NOP NOP TS(10), on every segment once timestamps are on (RFC 7323 Appendix A layout).
+  static constexpr std::uint32_t kTsOptionLen = 12;
   /// The data a segment sent now may carry: the peer's MSS less our options (tcb.cpp).
   [[nodiscard]] std::uint32_t effective_mss() const noexcept {
-    const std::uint32_t mss = snd_mss_ - (ts_ok_ ? 12u : 0u);  // NOP NOP TS(10)
+    const std::uint32_t mss = snd_mss_ - (ts_ok_ ? kTsOptionLen : 0u);
     if (sack_ok_ && (rcvbuf_.ooo_nodes() != 0 || dsack_pending_)) [[unlikely]]
       return mss - sack_option_room();
     return mss;
