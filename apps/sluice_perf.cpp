@@ -100,6 +100,7 @@ struct Options {
   bool both = false;
   bool json = false;
   bool stats = false;
+  bool keep_port = false;  // after the summary, keep the port open until SIGINT/SIGTERM
 };
 
 /// Log-linear histogram: values below 2^kSub exactly, above that 2^kSub buckets per power
@@ -1174,7 +1175,7 @@ void usage(const char* prog) {
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN --role server|client [--peer IP]\n"
       "         [--port P] [--mode bulk|rr|crr|hold] [--connections N] [--size BYTES]\n"
       "         [--duration S] [--pipeline D] [--rate R] [--ramp S] [--both] [--json] [--stats]\n"
-      "         [--src-count N | --src-range A.B.C.D-A.B.C.E]\n\n"
+      "         [--src-count N | --src-range A.B.C.D-A.B.C.E] [--keep-port]\n\n"
       "The server answers every mode on --port (default 5201) until SIGINT or --duration;\n"
       "the client runs --mode for --duration seconds (default 10) and prints a line per second\n"
       "and a summary (--json: the summary as one JSON object on standard output).\n"
@@ -1187,7 +1188,11 @@ void usage(const char* prog) {
       "  --both           bulk both ways\n"
       "  --src-count N    own N addresses, from --addr's up (1..64): the client opens from them\n"
       "                   in turn; each has 28232 ephemeral ports to one server port\n"
-      "  --src-range A-B  the same as a range; it starts at --addr's address\n",
+      "  --src-range A-B  the same as a range; it starts at --addr's address\n"
+      "  --keep-port      after the summary keep the port open, polling nothing, until SIGINT\n"
+      "                   or SIGTERM. Over net_memif stop both ends this way before either\n"
+      "                   closes: DPDK 22.11's memif can crash a process still polling when\n"
+      "                   its peer closes the link\n",
       prog);
 }
 
@@ -1230,6 +1235,7 @@ int main(int argc, char** argv) {
                                  {"both", no_argument, nullptr, 'b'},
                                  {"json", no_argument, nullptr, 'j'},
                                  {"stats", no_argument, nullptr, 's'},
+                                 {"keep-port", no_argument, nullptr, 'k'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   const auto bad = [](const char* what, const char* got) {
@@ -1325,6 +1331,7 @@ int main(int argc, char** argv) {
       case 'b': o.both = true; break;
       case 'j': o.json = true; break;
       case 's': o.stats = true; break;
+      case 'k': o.keep_port = true; break;
       case 'h': usage("sluice-perf"); return 0;
       default: usage("sluice-perf"); return 2;
     }
@@ -1434,5 +1441,9 @@ int main(int argc, char** argv) {
   const int rc = rt->run(hooks, std::chrono::minutes(10));
   summary(workers, rep, o, port_drops() - port_drops_start);
   if (o.stats) rt->print_counters();
+  if (o.keep_port) {
+    std::fprintf(stderr, "sluice-perf: finished; port kept open until SIGINT or SIGTERM\n");
+    rt->wait_for_signal();
+  }
   return rc;
 }

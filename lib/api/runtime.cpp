@@ -7,10 +7,12 @@
 #include <rte_mbuf.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 
 #include "eal.hpp"
 #include "port.hpp"
@@ -93,6 +95,12 @@ std::unique_ptr<Runtime> Runtime::start(int argc, char** argv, const char* prog)
   // writes to its vhost-user socket when the port closes, after the peer may have gone.
   std::signal(SIGPIPE, SIG_IGN);
   return rt;
+}
+
+void Runtime::wait_for_signal() const noexcept {
+  while (g_signal.load(std::memory_order_relaxed) == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 Runtime::~Runtime() {

@@ -102,6 +102,13 @@ class Runtime {
   /// engine's connections have closed (at most `drain` long). Returns the exit status: 0.
   int run(const Hooks& hooks, time::Duration drain = std::chrono::seconds(3)) noexcept;
 
+  /// Returns once SIGINT or SIGTERM has arrived (at once if one arrived during run()).
+  /// For a program that keeps its port open after its run until told to close it: with
+  /// net_memif, a process whose peer closes the link while it still polls can crash
+  /// (DPDK 22.11 unmaps the rings under the data path), so two processes sharing a memif
+  /// link should both stop polling before either closes its port. Call after run().
+  void wait_for_signal() const noexcept;
+
   /// Prints each engine's counters to stderr (one line per engine; with several engines
   /// also the steering counters). Call when no loop runs (after run()).
   void print_counters() const;
