@@ -159,7 +159,7 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
       stack_.counters_.drop(TcpDrop::SynSentBadAck);
       return;
     }
-    if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);
+    sample_handshake_rtt(seg, now);
     snd_.una = iss_ + 1;
     retries_ = 0;
     stack_.wheel_.cancel_lazy(rtx_timer_);
@@ -248,10 +248,7 @@ void Tcb::input_syn_sent(InSegment& seg, time::Instant now) noexcept {
   snd_.wl2 = th.ack;
   if (ack_ok) {
     // Our SYN is acknowledged: SYN-SENT → ESTABLISHED, acknowledge theirs.
-    if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);  // Karn: not if retried
-    if (ts_ok_ && th.options.timestamps->tsecr != 0) {
-      rtt_.on_sample(std::chrono::milliseconds(ts_now(now) - th.options.timestamps->tsecr));
-    }
+    sample_handshake_rtt(seg, now);
     snd_.una = th.ack;
     retries_ = 0;
     stack_.wheel_.cancel_lazy(rtx_timer_);
@@ -270,6 +267,21 @@ void Tcb::input_syn_sent(InSegment& seg, time::Instant now) noexcept {
     // SYN,ACK with the same ISS. Data in the SYN is not queued (the peer resends it).
     set_state(TcpState::SynReceived);
     send_syn(now);
+  }
+}
+
+// RFC 6298 §3 times the SYN exchange like any segment: by the echoed timestamp when they
+// are on (valid after a retransmission too: it echoes the copy that arrived; for a cookie,
+// the cookie's TSval, at most 31 ms older than the clock), else by the timer started as
+// the SYN or SYN-ACK left, unless it was sent again (Karn) or statelessly (a cookie).
+void Tcb::sample_handshake_rtt(const InSegment& seg, time::Instant now) noexcept {
+  if (ts_ok_) {
+    const auto& ts = seg.th.options.timestamps;
+    if (!ts.has_value() || ts->tsecr == 0) return;
+    const std::uint32_t ms = ts_now(now) - ts->tsecr;
+    if (ms < 0x7fffffff) rtt_.on_sample(std::chrono::milliseconds(ms));
+  } else if (syn_timed_ && retries_ == 0) {
+    rtt_.on_sample(now - rtt_start_);
   }
 }
 
@@ -292,7 +304,12 @@ bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
       rcv_.adv > rcv_.nxt ? static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt) : 0;
   bool ok;
   if (len == 0) {
-    ok = wnd == 0 ? th.seq == rcv_.nxt : wire::seq_in_window(th.seq, rcv_.nxt, wnd);
+    // RCV.NXT =< SEG.SEQ =< RCV.NXT+RCV.WND: the right edge too (RFC 9293 has "<"). A
+    // sender that filled the window exactly has SND.NXT there, and every pure ACK it sends
+    // carries it; with a hole at RCV.NXT the window is not zero, and refusing them would
+    // refuse their acknowledgments until the hole is repaired. Linux accepts the same.
+    // With a zero window this is RFC 9293's SEG.SEQ = RCV.NXT.
+    ok = wire::seq_in_window(th.seq, rcv_.nxt, wnd + 1);
   } else {
     ok = wnd != 0 && (wire::seq_in_window(th.seq, rcv_.nxt, wnd) ||
                       wire::seq_in_window(th.seq + (len - 1), rcv_.nxt, wnd));
@@ -369,7 +386,7 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
       stack_.counters_.drop(TcpDrop::AcceptQueueFull);  // the peer will send its ACK again
       return false;
     }
-    if (!ts_ok_ && retries_ == 0) rtt_.on_sample(now - rtt_start_);
+    sample_handshake_rtt(seg, now);
     snd_.una = iss_ + 1;
     retries_ = 0;
     stack_.wheel_.cancel_lazy(rtx_timer_);
@@ -989,6 +1006,7 @@ void Tcb::send_syn(time::Instant now) noexcept {
     snd_.max = wire::seq_max(snd_.max, snd_.nxt);
   }
   if (retries_ == 0) rtt_start_ = now;
+  syn_timed_ = retries_ == 0;  // Karn: a repeated SYN's answer cannot be timed
   arm_rtx(now);
 }
 

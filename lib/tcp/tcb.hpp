@@ -150,6 +150,8 @@ class Tcb {
   bool check_rst(const InSegment& seg) noexcept;                          // second
   bool check_syn(const InSegment& seg) noexcept;                          // fourth
   bool check_ack(InSegment& seg, time::Instant now) noexcept;             // fifth
+  /// The RTT of the handshake, as the segment that acknowledges our SYN completes it.
+  void sample_handshake_rtt(const InSegment& seg, time::Instant now) noexcept;
   void process_text(InSegment& seg) noexcept;                             // seventh
   void process_fin(time::Instant now) noexcept;                           // eighth
   void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
@@ -290,6 +292,7 @@ class Tcb {
   bool recovery_cut_ : 1 = false;  ///< this recovery reduced the window (on_loss was called)
   bool tlp_out_ : 1 = false;       ///< a tail loss probe is outstanding (RFC 8985 §7)
   bool rtt_timing_ : 1 = false;
+  bool syn_timed_ : 1 = false;      ///< rtt_start_ is when our only SYN (or SYN-ACK) left
   bool want_writable_ : 1 = false;  ///< send() was short: tell the app when space frees
   bool passive_ : 1 = false;        ///< opened by a listener (SYN-RECEIVED → LISTEN on RST)
   bool released_ : 1 = false;       ///< the stack has unlinked it and will destroy it

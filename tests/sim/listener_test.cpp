@@ -90,6 +90,42 @@ TEST(Listen, FullSynQueueAnswersWithSynCookiesAndTheAckCreatesTheConnection) {
   EXPECT_EQ(h.acceptor.handlers[0].received, bytes_of("hello"));
 }
 
+// A cookie SYN-ACK left without state, so no timer measured it: without timestamps the
+// handshake gives no RTT sample and the RTO stays the initial one; with them, the echoed
+// TSval (the cookie's, at most 31 ms older than the clock) gives one.
+TEST(Listen, CookieConnectionsRttComesOnlyFromTheEchoedTimestamp) {
+  tcp::TcpConfig c = PacketHarness::default_config();
+  c.syn_backlog = 1;
+  PacketHarness h(c);
+  auto l = h.stack().listen(Ipv4Addr{}, kLocalPort, 8, &h.acceptor);
+  ASSERT_TRUE(l.ok());
+  h.send({.seq = Seq{1000}, .flags = Flag::Syn, .src_port = 40001});
+  h.expect_tx({.flags = Flag::Syn | Flag::Ack});  // fills the SYN queue
+  h.send({.seq = Seq{2000}, .flags = Flag::Syn, .src_port = 40002});
+  const Captured plain = h.expect_tx({.ack = Seq{2001}, .flags = Flag::Syn | Flag::Ack});
+  h.send({.seq = Seq{3000},
+          .flags = Flag::Syn,
+          .options = {.timestamps = wire::TcpTimestamps{500, 0}},
+          .src_port = 40003});
+  const Captured stamped = h.expect_tx({.ack = Seq{3001}, .flags = Flag::Syn | Flag::Ack});
+  ASSERT_TRUE(stamped.tcp.options.timestamps.has_value());
+  EXPECT_EQ(h.stack().counters().syn_cookies_sent, 2u);
+  h.advance(50ms);
+  h.send({.seq = Seq{2001}, .ack = plain.seq() + 1, .src_port = 40002});
+  h.send(
+      {.seq = Seq{3001},
+       .ack = stamped.seq() + 1,
+       .options = {.timestamps = wire::TcpTimestamps{550, stamped.tcp.options.timestamps->tsval}},
+       .src_port = 40003});
+  ASSERT_EQ(h.acceptor.accepted.size(), 2u);
+  EXPECT_EQ(h.stack().counters().syn_cookies_accepted, 2u);
+  EXPECT_EQ(h.acceptor.accepted[0]->rto(), time::Duration{1s}) << "no sample: RFC 6298 §2.1";
+  // A 50-81 ms sample: RTO = 3 x sample, at least the 200 ms minimum.
+  const time::Duration rto = h.acceptor.accepted[1]->rto();
+  EXPECT_GE(rto, time::Duration{200ms});
+  EXPECT_LE(rto, time::Duration{243ms});
+}
+
 TEST(Listen, ConnectionLimitRefusesNewSyns) {
   tcp::TcpConfig c = PacketHarness::default_config();
   c.max_connections = 1;

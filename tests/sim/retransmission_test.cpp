@@ -157,6 +157,35 @@ TEST(Rto, InitialOneSecondThenFromTheHandshakeSample) {
   EXPECT_EQ(t->rto(), time::Duration{300ms});
 }
 
+// The passive side times its SYN-ACK too, by the echoed timestamp when the peer uses them
+// (Linux does by default). Without that sample a short connection's first lost segment
+// waited the initial second instead of the minimum RTO.
+TEST(Rto, PassiveOpenWithTimestampsSamplesTheSynAck) {
+  PacketHarness h;
+  auto l = h.stack().listen(Ipv4Addr{}, kLocalPort, 16, &h.acceptor);
+  ASSERT_TRUE(l.ok());
+  h.send({.seq = Seq{100},
+          .flags = Flag::Syn,
+          .options = {.mss = 1460, .timestamps = wire::TcpTimestamps{7000, 0}}});
+  const Captured sa = h.expect_tx({.ack = Seq{101}, .flags = Flag::Syn | Flag::Ack});
+  ASSERT_TRUE(sa.tcp.options.timestamps.has_value());
+  h.advance(100ms);  // a 100 ms round trip
+  h.send({.seq = Seq{101},
+          .ack = sa.seq() + 1,
+          .options = {.timestamps = wire::TcpTimestamps{7100, sa.tcp.options.timestamps->tsval}}});
+  ASSERT_EQ(h.acceptor.accepted.size(), 1u);
+  tcp::Tcb* t = h.acceptor.accepted[0];
+  // RFC 6298 §2.2: SRTT = 100 ms, RTTVAR = 50 ms, RTO = 300 ms (not the initial 1 s).
+  EXPECT_EQ(t->rto(), time::Duration{300ms});
+  t->set_no_delay(true);
+  ASSERT_EQ(t->send(bytes_of("lost")), 4u);
+  h.expect_tx({.seq = sa.seq() + 1, .len = 4u});
+  h.advance(299ms);
+  h.expect_no_tx("before the RTO");
+  h.advance(1ms);
+  h.expect_tx({.seq = sa.seq() + 1, .len = 4u}, "retransmitted at 300 ms");
+}
+
 TEST(Rto, BacksOffDoublesIsResetByANewSampleAndIsCapped) {
   tcp::TcpConfig c = PacketHarness::default_config();
   c.rto_max = 1000ms;
@@ -335,13 +364,14 @@ TEST(RtoSample, NoTimestampSampleFromBeforeTheTimeoutsRetransmission) {
   ASSERT_NE(t, nullptr);
   t->set_no_delay(true);
   const Seq s0 = t->snd_nxt();
-  // A first exchange gives an RTT sample of 10 ms.
+  // The handshake was answered at once (a 0 ms sample); a first exchange gives 10 ms:
+  // SRTT = 0 + (10 - 0) / 8.
   t->send(pattern_bytes(1000, 1));
   const std::uint32_t ts_a = h.expect_tx({.seq = s0, .len = 1000u}).tcp.options.timestamps->tsval;
   h.advance(10ms);
   h.send({.seq = Seq{101}, .ack = s0 + 1000, .options = {.timestamps = wire::TcpTimestamps{6, ts_a}}});
   const time::Duration srtt = t->rtt().srtt();
-  ASSERT_EQ(srtt, 10ms);
+  ASSERT_EQ(srtt, 1250us);
   // The second segment arrives but its ACK is lost: the timeout resends it.
   t->send(pattern_bytes(1000, 2));
   const std::uint32_t ts_b =

@@ -146,6 +146,46 @@ TEST(Established, SegmentOutsideTheWindowGetsADuplicateAck) {
   EXPECT_EQ(h.stack().counters().dup_segs, 1u);
 }
 
+// A sender that has filled our window exactly has SND.NXT at its right edge, and every pure
+// ACK it sends carries that sequence number. With a hole at RCV.NXT (the rest of the window
+// held out of order) the window is not zero, so RFC 9293's strict test
+// (RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND) would refuse those ACKs, and with them the
+// acknowledgment of our data, until the peer repaired the hole: a 2 MB echo through a
+// lossy link retransmitted acknowledged data on timeouts for it. The right edge itself is
+// accepted for a segment without data, as Linux's tcp_sequence() does; one past it is not.
+TEST(Established, PureAckAtTheRightEdgeOfAFullWindowIsProcessed) {
+  tcp::TcpConfig c = PacketHarness::default_config();
+  c.recv_buffer = 4000;
+  PacketHarness h(c);
+  tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1000});
+  ASSERT_NE(t, nullptr);
+  t->set_no_delay(true);
+  const Seq our = t->snd_nxt();
+  ASSERT_EQ(t->send(pattern_bytes(500, 1)), 500u);
+  h.expect_tx({.seq = our, .ack = Seq{101}, .len = 500u});
+  // The peer's first segment is lost; the next three fill the window up to its edge.
+  const Seq edge = Seq{101} + 4000;
+  for (std::uint32_t i = 1; i < 4; ++i) {
+    h.send({.seq = Seq{101} + 1000 * i, .ack = our, .payload = pattern_bytes(1000, i)});
+    h.expect_tx({.seq = our + 500, .ack = Seq{101}, .flags = Flag::Ack, .len = 0u},
+                "out of order: a duplicate ACK");
+  }
+  ASSERT_EQ(t->rcv_nxt(), Seq{101});
+  const auto& ctr = h.stack().counters();
+  // One past the edge: not acceptable, answered and dropped.
+  h.send({.seq = edge + 1, .ack = our + 500});
+  h.expect_tx({.seq = our + 500, .ack = Seq{101}, .flags = Flag::Ack, .len = 0u});
+  EXPECT_EQ(ctr.dropped(TcpDrop::OutOfWindow), 1u);
+  EXPECT_EQ(t->snd_una(), our);
+  // At the edge: the acknowledgment counts; nothing left to retransmit.
+  h.send({.seq = edge, .ack = our + 500});
+  EXPECT_EQ(t->snd_una(), our + 500);
+  EXPECT_EQ(ctr.dropped(TcpDrop::OutOfWindow), 1u);
+  h.advance(2s);
+  h.expect_no_tx("no retransmission of acknowledged data");
+  EXPECT_EQ(t->state(), TcpState::Established);
+}
+
 TEST(Paws, SegmentWithAnOlderTimestampIsDroppedWithAnAck) {
   PacketHarness h;
   tcp::Tcb* t = h.open_passive(Seq{100}, {.timestamps = wire::TcpTimestamps{1000, 0}});
