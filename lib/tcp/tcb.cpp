@@ -434,6 +434,10 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
     dupacks_ = static_cast<std::uint8_t>(dupthresh_ - 1);
     process_dup_ack(seg, now);
   }
+  // RFC 8985 §6.2: data above SND.UNA delivered while SND.UNA's segment is not.
+  if (!scoreboard_.empty() && !in_recovery_ && snd_.una != snd_.max) [[unlikely]] {
+    if (scoreboard_.sacked_above(snd_.una) > 0) arm_reorder(now);
+  }
   update_send_window(seg);
 
   switch (state_) {
@@ -556,6 +560,11 @@ void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
                     (sack_ok_ && (scoreboard_.is_lost(snd_.una, emss, dupthresh_) ||
                                   (tlp_out_ && scoreboard_.sacked_above(snd_.una) > 0)));
   if (!lost) return;
+  start_recovery(now);
+}
+
+void Tcb::start_recovery(time::Instant now) noexcept {
+  const std::uint32_t emss = effective_mss();
   // Holes below `recover` belong to a loss episode already answered (by a timeout, whose
   // go-back-N resend lost again, or an earlier recovery). RFC 6582 §3.2 step 1 forbids
   // NewReno a second fast retransmit there. With SACK we know exactly which segments are
@@ -1121,6 +1130,21 @@ void Tcb::send_tail_loss_probe(time::Instant now) noexcept {
   arm_rtx(now);
 }
 
+// RACK's reordering window (RFC 8985 §6.2) for the first hole: segments sent after it have
+// arrived and it has not. Three duplicate ACKs (or a probe) may never come when few
+// segments are in flight or ACKs are lost, leaving it to the RTO; instead it is declared
+// lost a quarter of the smoothed RTT after the first such ACK, longer once reordering has
+// been seen (dupthresh_ rose with each undone recovery), never longer than the SRTT. The
+// wheel's tick (1 ms) rounds it up. Armed once per wait: later duplicate ACKs keep the
+// deadline, an ACK of new data starts a new wait for the new first hole.
+void Tcb::arm_reorder(time::Instant now) noexcept {
+  if (rtx_mode_ == RtxMode::Reorder && rtx_timer_.scheduled()) return;
+  const time::Duration srtt = rtt_.srtt();
+  const time::Duration w = std::min<time::Duration>(srtt / 4 * dupthresh_ / kDupThresh, srtt);
+  rtx_mode_ = RtxMode::Reorder;
+  stack_.wheel_.rearm_lazy(rtx_timer_, now + w);
+}
+
 void Tcb::arm_rtx(time::Instant now) noexcept {
   rtx_mode_ = RtxMode::Retransmit;
   stack_.wheel_.rearm_lazy(rtx_timer_, now + rtt_.rto());
@@ -1151,6 +1175,19 @@ void Tcb::on_rtx_timer() noexcept {
     rtx_mode_ = RtxMode::Retransmit;
     if (snd_.una != snd_.max && kSynchronized.has(state_)) {
       send_tail_loss_probe(now);
+    }
+    stack_.dispatch(*this);
+    return;
+  }
+  if (rtx_mode_ == RtxMode::Reorder) {
+    rtx_mode_ = RtxMode::Retransmit;
+    if (kSynchronized.has(state_) && !in_recovery_ && snd_.una != snd_.max &&
+        scoreboard_.sacked_above(snd_.una) > 0) {
+      ++ctr.reorder_losses;
+      start_recovery(now);
+      output(now);  // the rest of recovery, and what the window allows
+    } else {
+      arm_loss_timer(now);
     }
     stack_.dispatch(*this);
     return;

@@ -133,7 +133,10 @@ class Tcb {
     kEvPeerClosed = 8,
     kEvClosed = 16,
   };
-  enum class RtxMode : std::uint8_t { Retransmit, Persist, Probe };
+  /// What rtx_timer_ does when it fires: retransmit (RTO), probe a zero window, send a
+  /// tail loss probe, or declare SND.UNA's segment lost once the reordering window has
+  /// passed with data above it SACKed (RFC 8985 §6.2).
+  enum class RtxMode : std::uint8_t { Retransmit, Persist, Probe, Reorder };
 
   // --- opening (called by TcpStack / Listener) ---
   /// ts_offset: the connection's TSval offset (RFC 7323 §5.4), from the ISN's hash.
@@ -156,6 +159,9 @@ class Tcb {
   void process_fin(time::Instant now) noexcept;                           // eighth
   void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
   void process_dup_ack(const InSegment& seg, time::Instant now) noexcept;
+  /// Fast retransmit of SND.UNA's segment and SACK/NewReno recovery (RFC 5681 §3.2, RFC
+  /// 6675 §5), once it is deemed lost.
+  void start_recovery(time::Instant now) noexcept;
   void update_send_window(const InSegment& seg) noexcept;
   void take_options(const wire::TcpOptions& o, bool syn_ack) noexcept;
 
@@ -202,6 +208,9 @@ class Tcb {
   /// not.
   bool arm_probe(time::Instant now) noexcept;
   void send_tail_loss_probe(time::Instant now) noexcept;
+  /// SACKed data above SND.UNA while SND.UNA's segment is missing: declare it lost after
+  /// the reordering window (RFC 8985 §6.2) unless recovery has begun meanwhile.
+  void arm_reorder(time::Instant now) noexcept;
   void arm_persist(time::Instant now) noexcept;
   void restart_keepalive(time::Instant now) noexcept;
   void cancel_timers() noexcept;
@@ -264,7 +273,8 @@ class Tcb {
   std::uint8_t dupacks_ = 0;
   /// Duplicate ACKs / SACKed segments that declare a loss: 3 (RFC 6675 §2), doubled up to
   /// 48 each time a fast retransmit proves spurious — the path reorders.
-  std::uint8_t dupthresh_ = 3;
+  static constexpr std::uint8_t kDupThresh = 3;  ///< RFC 5681 §3.2, until reordering is seen
+  std::uint8_t dupthresh_ = kDupThresh;
   // Spurious fast retransmit detection (Eifel, RFC 3522) and its undo (RFC 4015 §2):
   std::uint32_t undo_tsval_ = 0;  ///< TSval of the retransmission
   std::uint32_t rto_tsval_ = 0;   ///< TSval of the last retransmission on a timeout

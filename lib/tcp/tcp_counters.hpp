@@ -88,6 +88,9 @@ struct TcpCounters {
   std::uint64_t rto_expired = 0;
   std::uint64_t fast_retransmits = 0;
   std::uint64_t tail_loss_probes = 0;  ///< RFC 8985 §7 probes sent
+  /// Recoveries started by the reordering window (RFC 8985 §6.2): SACKed data above a
+  /// hole for a quarter of an RTT, fewer than three duplicate ACKs.
+  std::uint64_t reorder_losses = 0;
   std::uint64_t sack_recoveries = 0;
   std::uint64_t spurious_recoveries = 0;  ///< fast retransmits undone: reordering (RFC 3522)
   std::uint64_t lost_retransmits = 0;  ///< retransmissions found lost in recovery, resent
