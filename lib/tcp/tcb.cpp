@@ -296,7 +296,7 @@ bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
     // duplicate, reported as such.
     if (seg.payload_len > 0 && th.seq + seg.payload_len <= rcv_.nxt)
       note_duplicate(th.seq, th.seq + seg.payload_len);
-    send_ack(now);
+    ack_unacceptable(seg, now);
     return false;
   }
   const std::uint32_t len = seg.seg_len();
@@ -326,9 +326,28 @@ bool Tcb::check_sequence(const InSegment& seg, time::Instant now) noexcept {
       ++stack_.counters_.dup_segs;
       note_duplicate(th.seq, wire::seq_min(th.seq + seg.payload_len, rcv_.nxt));
     }
-    send_ack(now);  // "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+    ack_unacceptable(seg, now);  // "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
   }
   return false;
+}
+
+// Two ends that each find the other's ACKs unacceptable (sequence numbers desynchronized,
+// say by an injected segment) would answer each other at line rate: an ACK loop. As Linux
+// does (tcp_oow_rate_limited, net.ipv4.tcp_invalid_ratelimit), a segment without data
+// gets the answer at most once per kOowAckIntervalMs per connection; late duplicates and
+// reordered ACKs then cost no reply either. Data is always answered: its sender needs the
+// ACK. A keepalive probe (no data, one before RCV.NXT) arrives far apart and is answered.
+void Tcb::ack_unacceptable(const InSegment& seg, time::Instant now) noexcept {
+  if (seg.seg_len() == 0) {
+    const auto ms = static_cast<std::uint16_t>(stack_.ts_clock(now));
+    if (oow_acked_ && static_cast<std::uint16_t>(ms - oow_ack_ms_) < kOowAckIntervalMs) {
+      ++stack_.counters_.oow_acks_suppressed;
+      return;
+    }
+    oow_acked_ = true;
+    oow_ack_ms_ = ms;
+  }
+  send_ack(now);
 }
 
 // Second check: RST (RFC 5961 §3.2 — only an exact match resets).
@@ -402,7 +421,7 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
   // timeout SND.NXT went back, but acknowledging what was sent before is fine).
   if (snd_.max < ack) {
     stack_.counters_.drop(TcpDrop::AckTooNew);
-    send_ack(now);
+    ack_unacceptable(seg, now);
     return false;
   }
   if (ack < snd_.una - std::max<std::uint32_t>(snd_.max_wnd, 1)) {

@@ -172,6 +172,10 @@ class Tcb {
   void send_syn(time::Instant now) noexcept;  // SYN or SYN-ACK, by state
   void send_ack(time::Instant now) noexcept;
   void send_challenge_ack(time::Instant now) noexcept;
+  /// RFC 9293 §3.10.7.4's ACK for an unacceptable segment; to one without data (no
+  /// payload, SYN or FIN) at most once per kOowAckIntervalMs.
+  void ack_unacceptable(const InSegment& seg, time::Instant now) noexcept;
+  static constexpr std::uint16_t kOowAckIntervalMs = 500;
   void send_rst_for_abort(time::Instant now) noexcept;
   void retransmit_in_recovery(time::Instant now) noexcept;
   void schedule_ack(time::Instant now, bool immediate) noexcept;
@@ -287,6 +291,9 @@ class Tcb {
   std::uint8_t events_ = 0;
   RtxMode rtx_mode_ = RtxMode::Retransmit;
   CloseReason close_reason_ = CloseReason::Normal;
+  /// When (stack ts_clock in ms, modulo 2^16) we last answered an unacceptable segment
+  /// without data (RFC 9293 §3.10.7.4's ACK): such answers are limited, against ACK loops.
+  std::uint16_t oow_ack_ms_ = 0;
 
   bool undo_armed_ : 1 = false;  ///< a fast retransmit awaits its verdict
   bool ts_ok_ : 1 = false;       ///< timestamps negotiated
@@ -314,6 +321,7 @@ class Tcb {
   bool in_accept_q_ : 1 = false;  ///< queue_hook_ is in the listener's accept queue
   bool terminated_ : 1 = false;   ///< terminate() ran: on_closed is queued
   bool dsack_pending_ : 1 = false;  ///< the next segment carries a D-SACK block
+  bool oow_acked_ : 1 = false;      ///< oow_ack_ms_ is set
 
   RttEstimator rtt_;
   CcStorage cc_;

@@ -186,6 +186,38 @@ TEST(Established, PureAckAtTheRightEdgeOfAFullWindowIsProcessed) {
   EXPECT_EQ(t->state(), TcpState::Established);
 }
 
+// Unacceptable segments without data are answered at most once per 500 ms per connection:
+// two ends that each reject the other's ACKs would otherwise answer each other at line rate
+// (an ACK loop; Linux limits it the same way). Data is answered every time.
+TEST(Established, AnswersToUnacceptableAcksAreRateLimited) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(Seq{100});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  const Seq beyond = Seq{101} + t->rcv_wnd() + 1000;
+  const auto& ctr = h.stack().counters();
+  for (int i = 0; i < 10; ++i) h.send({.seq = beyond, .ack = our});
+  h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack, .len = 0u});
+  h.expect_no_tx("nine more within 500 ms: not answered");
+  EXPECT_EQ(ctr.dropped(TcpDrop::OutOfWindow), 10u);
+  EXPECT_EQ(ctr.oow_acks_suppressed, 9u);
+  // An ACK of data never sent (RFC 5961 §5.2) is held to the same limit.
+  h.send({.seq = Seq{101}, .ack = our + 5000});
+  h.expect_no_tx("an ACK of unsent data, still within 500 ms");
+  EXPECT_EQ(ctr.dropped(TcpDrop::AckTooNew), 1u);
+  // Data outside the window is always answered.
+  h.send({.seq = beyond, .ack = our, .payload = bytes_of("far")});
+  h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack, .len = 0u}, "data: answered");
+  h.advance(499ms);
+  h.send({.seq = beyond, .ack = our});
+  h.expect_no_tx("499 ms after the answer");
+  h.advance(1ms);
+  h.send({.seq = beyond, .ack = our});
+  h.expect_tx({.seq = our, .ack = Seq{101}, .flags = Flag::Ack, .len = 0u}, "500 ms later");
+  EXPECT_EQ(ctr.oow_acks_suppressed, 11u);
+  EXPECT_EQ(t->state(), TcpState::Established);
+}
+
 TEST(Paws, SegmentWithAnOlderTimestampIsDroppedWithAnAck) {
   PacketHarness h;
   tcp::Tcb* t = h.open_passive(Seq{100}, {.timestamps = wire::TcpTimestamps{1000, 0}});
