@@ -429,6 +429,21 @@ WarmSender warm_sender(PacketHarness& h) {
   return w;
 }
 
+/// Options of the peer's ACK that SACKs [left, right) and echoes `tsval`.
+wire::TcpOptions sack_one(std::uint32_t tsval, Seq left, Seq right) {
+  wire::TcpOptions o{.timestamps = wire::TcpTimestamps{7, tsval}};
+  o.sack[0] = wire::SackBlock{left, right};
+  o.sack_count = 1;
+  return o;
+}
+
+/// Takes what the stack has sent from the harness; how many segments.
+std::uint32_t drain_count(PacketHarness& h) {
+  std::uint32_t n = 0;
+  while (h.pop_tx()) ++n;
+  return n;
+}
+
 // RFC 8985 §7.2: a burst whose only ACK is lost is probed after 2*SRTT (10 ms at least),
 // not left to the RTO. The timer is armed as the burst's first segment leaves, when the
 // flight is one segment and the PTO would wait out the peer's delayed ACK (longer than
@@ -438,8 +453,7 @@ TEST(TailLossProbe, ABurstWhoseOnlyAckIsLostIsProbedAfterTwoRoundTrips) {
   PacketHarness h;
   const WarmSender w = warm_sender(h);
   ASSERT_NE(w.t, nullptr);
-  std::uint32_t second = 0;
-  while (h.pop_tx()) ++second;
+  const std::uint32_t second = drain_count(h);
   ASSERT_GT(second, 1u);
   const Seq next = w.una + second * 1448;
   ASSERT_EQ(w.t->snd_nxt(), next);
@@ -469,10 +483,7 @@ TEST(TailLossProbe, TheProbesSackStartsRecoveryOfTheLostBurst) {
   h.advance(10ms);  // PTO: the probe goes out
   h.expect_tx({.seq = probe, .len = 1448}, "the probe");
   // The peer got only the probe: its ACK SACKs it, SND.UNA stays.
-  wire::TcpOptions o{.timestamps = wire::TcpTimestamps{7, w.tsval}};
-  o.sack[0] = wire::SackBlock{probe, probe + 1448};
-  o.sack_count = 1;
-  h.send({.seq = Seq{101}, .ack = w.una, .options = o});
+  h.send({.seq = Seq{101}, .ack = w.una, .options = sack_one(w.tsval, probe, probe + 1448)});
   h.expect_tx({.seq = w.una, .len = 1448}, "the first lost segment, at once");
   EXPECT_EQ(h.stack().counters().fast_retransmits, 1u);
   EXPECT_EQ(h.stack().counters().rto_expired, 0u);
@@ -495,10 +506,9 @@ TEST(ReorderWindow, OneSackAboveAHoleRepairsItAfterAQuarterRtt) {
   const WarmSender w = warm_sender(h);
   ASSERT_NE(w.t, nullptr);
   h.clear_tx();
-  wire::TcpOptions o{.timestamps = wire::TcpTimestamps{7, w.tsval}};
-  o.sack[0] = wire::SackBlock{w.una + 1448, w.una + 2 * 1448};
-  o.sack_count = 1;
-  h.send({.seq = Seq{101}, .ack = w.una, .options = o});
+  h.send({.seq = Seq{101},
+          .ack = w.una,
+          .options = sack_one(w.tsval, w.una + 1448, w.una + 2 * 1448)});
   EXPECT_EQ(w.t->dupthresh(), 3u);
   h.expect_no_tx("one duplicate ACK: not yet");
   h.advance(1ms);
@@ -516,13 +526,11 @@ TEST(ReorderWindow, AHoleFilledWithinTheWindowIsNotRetransmitted) {
   PacketHarness h;
   const WarmSender w = warm_sender(h);
   ASSERT_NE(w.t, nullptr);
-  std::uint32_t second = 0;
-  while (h.pop_tx()) ++second;
+  const std::uint32_t second = drain_count(h);
   ASSERT_GT(second, 2u);
-  wire::TcpOptions o{.timestamps = wire::TcpTimestamps{7, w.tsval}};
-  o.sack[0] = wire::SackBlock{w.una + 1448, w.una + 2 * 1448};
-  o.sack_count = 1;
-  h.send({.seq = Seq{101}, .ack = w.una, .options = o});
+  h.send({.seq = Seq{101},
+          .ack = w.una,
+          .options = sack_one(w.tsval, w.una + 1448, w.una + 2 * 1448)});
   h.send({.seq = Seq{101},
           .ack = w.una + second * 1448,
           .options = {.timestamps = wire::TcpTimestamps{7, w.tsval}}});
