@@ -381,8 +381,7 @@ void Runtime::print_engine(std::uint16_t index) const {
       stderr,
       "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
       "retrans %lu (rto %lu fast %lu tlp %lu reorder %lu) | rst in %lu out %lu | arp req %lu/%lu | "
-      "tso %lu "
-      "chained-rx %lu | mbufs %u clones %u | polls %lu rx in %lu (burst %.1f)%s%s\n",
+      "tso %lu chained-rx %lu | mbufs %u clones %u | polls %lu rx in %lu (burst %.1f)%s%s\n",
       prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
       eng.tcp().time_wait_count(), u(t.established), u(t.active_opens), u(t.passive_opens),
       u(t.segs_in), u(t.segs_out), u(t.retrans_segs), u(t.rto_expired), u(t.fast_retransmits),

@@ -1157,7 +1157,8 @@ void Tcb::send_tail_loss_probe(time::Instant now) noexcept {
 // wheel's tick (1 ms) rounds it up. Armed once per wait: later duplicate ACKs keep the
 // deadline, an ACK of new data starts a new wait for the new first hole.
 void Tcb::arm_reorder(time::Instant now) noexcept {
-  if (rtx_mode_ == RtxMode::Reorder && rtx_timer_.scheduled()) return;
+  if (rtx_timer_.scheduled() && (rtx_mode_ == RtxMode::Reorder || rtx_mode_ == RtxMode::Persist))
+    return;  // already waiting; or probing a zero window, which its own timer serves
   const time::Duration srtt = rtt_.srtt();
   const time::Duration w = std::min<time::Duration>(srtt / 4 * dupthresh_ / kDupThresh, srtt);
   rtx_mode_ = RtxMode::Reorder;

@@ -99,7 +99,7 @@ struct TcpCounters {
   std::uint64_t challenge_acks = 0;
   std::uint64_t challenge_acks_suppressed = 0;  ///< over the RFC 5961 §7 rate limit
   /// Answers to unacceptable segments without data withheld: one per connection per
-  /// Tcb::kOowAckInterval (against ACK loops)
+  /// Tcb::kOowAckIntervalMs (against ACK loops)
   std::uint64_t oow_acks_suppressed = 0;
   std::uint64_t delayed_acks = 0;               ///< ACKs sent by the delayed-ACK timer
   std::uint64_t window_probes = 0;
