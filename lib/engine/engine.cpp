@@ -473,19 +473,31 @@ void Engine::tcp_sink(void* ctx, rte_mbuf** pkts, std::uint16_t n) noexcept {
   for (std::uint16_t i = 0; i < n; ++i) self->route(pkts[i]);
 }
 
-void Engine::trace_segment(const char* dir, const std::uint8_t* ip) const noexcept {
+void Engine::trace_segment(const char* dir, const std::uint8_t* ip) noexcept {
   const std::size_t ihl = (ip[0] & 0x0f) * 4u;
   const std::uint8_t* th = ip + ihl;
   const std::uint8_t f = th[13];
   const auto total = wire::load_be16(ip + 2);
   const std::size_t len = total - ihl - (th[12] >> 4) * 4u;
-  std::fprintf(stderr, "%.6f %s %s:%u > %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu\n",
+  // What we send, with the sender's state after it: the window it was sent under.
+  char state[96] = "";
+  if (dir[0] == 'o') {
+    const tcp::FourTuple t{wire::Ipv4Addr{wire::load_be32(ip + 12)},
+                           wire::Ipv4Addr{wire::load_be32(ip + 16)}, wire::load_be16(th),
+                           wire::load_be16(th + 2)};
+    if (const tcp::Tcb* c = tcp_->find(t); c != nullptr) {
+      std::snprintf(state, sizeof state, " | cwnd %u ssthresh %u flight %u%s", c->cwnd(),
+                    c->ssthresh(), c->bytes_in_flight(), c->in_recovery() ? " recovery" : "");
+    }
+  }
+  std::fprintf(stderr, "%.6f %s %s:%u > %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu%s\n",
                std::chrono::duration<double>(now_.time_since_epoch()).count(), dir,
                wire::Ipv4Addr{wire::load_be32(ip + 12)}.to_string().c_str(), wire::load_be16(th),
                wire::Ipv4Addr{wire::load_be32(ip + 16)}.to_string().c_str(),
                wire::load_be16(th + 2), f & 0x02 ? "S" : "", f & 0x01 ? "F" : "",
                f & 0x04 ? "R" : "", f & 0x08 ? "P" : "", f & 0x10 ? "." : "",
-               wire::load_be32(th + 4), wire::load_be32(th + 8), wire::load_be16(th + 14), len);
+               wire::load_be32(th + 4), wire::load_be32(th + 8), wire::load_be16(th + 14), len,
+               state);
 }
 
 void Engine::route(rte_mbuf* d) noexcept {

@@ -205,7 +205,7 @@ class Engine {
   void frame_and_send(rte_mbuf* datagram, const wire::MacAddr& dst) noexcept;
   void enqueue_tx(rte_mbuf* frame) noexcept;
   void enqueue_tx_now(rte_mbuf* frame) noexcept;
-  void trace_segment(const char* dir, const std::uint8_t* ip) const noexcept;
+  void trace_segment(const char* dir, const std::uint8_t* ip) noexcept;
   void handle_arp(const wire::ParsedFrame& pf, rte_mbuf* m, bool from_peer) noexcept;
   void handle_icmp(const wire::ParsedFrame& pf, rte_mbuf* m) noexcept;
   void send_arp(std::uint16_t op, wire::Ipv4Addr spa, const wire::MacAddr& tha, wire::Ipv4Addr tpa,
