@@ -101,6 +101,7 @@ struct Options {
   bool json = false;
   bool stats = false;
   bool keep_port = false;  // after the summary, keep the port open until SIGINT/SIGTERM
+  std::uint32_t buffer = 0;  // per connection, send and receive; 0: TcpConfig's default
 };
 
 /// Log-linear histogram: values below 2^kSub exactly, above that 2^kSub buckets per power
@@ -650,7 +651,7 @@ class Worker final : public tcp::TcpHandler, public tcp::ListenHandler {
         }
         return;
       }
-      if (t.send_space() < o_.size) return;  // cannot happen within the 128 KB bound
+      if (t.send_space() < o_.size) return;  // cannot happen within the half-buffer bound
       std::uint8_t* b = scratch_.data();
       build_request(b, c.tx_id);
       sent_tsc_[ts_index(c, c.tx_id)] = tsc;
@@ -1175,7 +1176,7 @@ void usage(const char* prog) {
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN --role server|client [--peer IP]\n"
       "         [--port P] [--mode bulk|rr|crr|hold] [--connections N] [--size BYTES]\n"
       "         [--duration S] [--pipeline D] [--rate R] [--ramp S] [--both] [--json] [--stats]\n"
-      "         [--src-count N | --src-range A.B.C.D-A.B.C.E] [--keep-port]\n\n"
+      "         [--src-count N | --src-range A.B.C.D-A.B.C.E] [--buffer BYTES] [--keep-port]\n\n"
       "The server answers every mode on --port (default 5201) until SIGINT or --duration;\n"
       "the client runs --mode for --duration seconds (default 10) and prints a line per second\n"
       "and a summary (--json: the summary as one JSON object on standard output).\n"
@@ -1189,6 +1190,8 @@ void usage(const char* prog) {
       "  --src-count N    own N addresses, from --addr's up (1..64): the client opens from them\n"
       "                   in turn; each has 28232 ephemeral ports to one server port\n"
       "  --src-range A-B  the same as a range; it starts at --addr's address\n"
+      "  --buffer B       each connection's send and receive buffer (default 262144); a\n"
+      "                   bulk transfer fills the window only if it covers bandwidth x RTT\n"
       "  --keep-port      after the summary keep the port open, polling nothing, until SIGINT\n"
       "                   or SIGTERM. Over net_memif stop both ends this way before either\n"
       "                   closes: DPDK 22.11's memif can crash a process still polling when\n"
@@ -1236,6 +1239,7 @@ int main(int argc, char** argv) {
                                  {"json", no_argument, nullptr, 'j'},
                                  {"stats", no_argument, nullptr, 's'},
                                  {"keep-port", no_argument, nullptr, 'k'},
+                                 {"buffer", required_argument, nullptr, 'B'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   const auto bad = [](const char* what, const char* got) {
@@ -1332,6 +1336,10 @@ int main(int argc, char** argv) {
       case 'j': o.json = true; break;
       case 's': o.stats = true; break;
       case 'k': o.keep_port = true; break;
+      case 'B':
+        if (!parse_u32(optarg, 16384, 64u << 20, o.buffer))
+          return bad("--buffer wants 16384..67108864 bytes", optarg);
+        break;
       case 'h': usage("sluice-perf"); return 0;
       default: usage("sluice-perf"); return 2;
     }
@@ -1356,9 +1364,13 @@ int main(int argc, char** argv) {
   if (o.server && !o.duration_given) o.duration_s = 0;  // until SIGINT
   if (!o.server && o.duration_s <= 0) o.duration_s = 10;
   // Requests in flight and their answers not yet acknowledged then always fit both send
-  // buffers (256 KB), so neither side ever has to hold back a whole request or response.
-  if (static_cast<std::uint64_t>(o.pipeline) * o.size > 128 * 1024) {
-    std::fprintf(stderr, "sluice-perf: --pipeline x --size must be at most 128 KB\n");
+  // buffers (--buffer, 256 KB by default), so neither side ever has to hold back a whole request or
+  // response.
+  const std::uint32_t buffer = o.buffer != 0 ? o.buffer : tcp::TcpConfig{}.send_buffer;
+  if (static_cast<std::uint64_t>(o.pipeline) * o.size > buffer / 2) {
+    std::fprintf(stderr,
+                 "sluice-perf: --pipeline x --size must be at most %u bytes (half of --buffer)\n",
+                 buffer / 2);
     return 2;
   }
 
@@ -1383,6 +1395,7 @@ int main(int argc, char** argv) {
   // over several engines, plus room for TIME-WAIT turnover and connections being closed.
   static constexpr std::uint32_t kServerDefault = 200000;
   tcp::TcpConfig tcfg;
+  if (o.buffer != 0) tcfg.send_buffer = tcfg.recv_buffer = o.buffer;
   const std::uint32_t engines_hint = std::max(1u, rte_lcore_count());
   const std::uint32_t total = o.server && !o.connections_given ? kServerDefault : o.connections;
   std::uint32_t per_engine = total / engines_hint + 1;

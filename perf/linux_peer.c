@@ -10,6 +10,8 @@
 // connection when it sees the client's FIN. The client keeps --connections connections
 // (crr: parallel connect loops) busy for --duration seconds, checks every response, and
 // prints one JSON line: transactions/s, connections/s, Gbit/s of payload, mismatches.
+// LINUX_PEER_CC=NAME sets every socket's congestion control (TCP_CONGESTION; root may
+// pick any the kernel has), so that the comparison does not depend on the host's default.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +41,17 @@ static double now_s(void) {
 static void die(const char* what) {
   perror(what);
   exit(1);
+}
+
+/// Every socket: LINUX_PEER_CC's congestion control, if set. Listeners pass it on.
+static int tcp_socket(int flags) {
+  int fd = socket(AF_INET, SOCK_STREAM | flags, 0);
+  if (fd < 0) die("socket");
+  const char* cc = getenv("LINUX_PEER_CC");
+  if (cc != NULL && *cc != '\0' &&
+      setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0)
+    die("setsockopt TCP_CONGESTION (LINUX_PEER_CC)");
+  return fd;
 }
 
 static void nodelay(int fd) {
@@ -159,8 +172,7 @@ static int sevent(int ep, SConn* c, uint32_t ev) {
 }
 
 static int run_server(int port, double duration) {
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (lfd < 0) die("socket");
+  int lfd = tcp_socket(SOCK_NONBLOCK);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -232,8 +244,7 @@ static void header(uint8_t* h, int mode, int size) {
 }
 
 static int copen(Client* cl, int ep, CConn* c) {
-  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (c->fd < 0) die("socket");
+  c->fd = tcp_socket(SOCK_NONBLOCK);
   nodelay(c->fd);
   c->state = 0;
   c->got = 0;
@@ -342,8 +353,7 @@ static int run_client(Client* cl, int conns, double duration) {
   double start = now_s(), end = start + duration;
   if (cl->mode == kBulk || cl->mode == kHold) {
     for (int i = 0; i < conns; ++i) {
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
-      if (fd < 0) die("socket");
+      int fd = tcp_socket(0);
       if (connect(fd, (struct sockaddr*)&cl->peer, sizeof cl->peer) < 0) die("connect");
       ++cl->established;
       uint8_t h[kHeader];
