@@ -280,7 +280,7 @@ void Tcb::sample_handshake_rtt(const InSegment& seg, time::Instant now) noexcept
     if (!ts.has_value() || ts->tsecr == 0) return;
     const std::uint32_t ms = ts_now(now) - ts->tsecr;
     if (ms < 0x7fffffff) rtt_.on_sample(std::chrono::milliseconds(ms));
-  } else if (syn_timed_ && retries_ == 0) {
+  } else if (syn_timed_) {
     rtt_.on_sample(now - rtt_start_);
   }
 }
@@ -446,16 +446,17 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
     // to probes are not.
     process_dup_ack(seg, now);
   }
-  // RFC 6675 §5: with SACK, loss recovery also starts whenever the scoreboard says the
-  // first unacknowledged segment is lost, whatever the count of duplicate ACKs.
-  if (sack_ok_ && !in_recovery_ && snd_.una != snd_.max &&
-      scoreboard_.is_lost(snd_.una, effective_mss(), dupthresh_)) {
-    dupacks_ = static_cast<std::uint8_t>(dupthresh_ - 1);
-    process_dup_ack(seg, now);
-  }
-  // RFC 8985 §6.2: data above SND.UNA delivered while SND.UNA's segment is not.
+  // SACKed data above SND.UNA outside recovery (only with SACK; none on the common path):
+  // RFC 6675 §5 starts recovery whenever the scoreboard says the first unacknowledged
+  // segment is lost, whatever the count of duplicate ACKs; short of that, RFC 8985 §6.2
+  // declares it lost once the reordering window has passed.
   if (!scoreboard_.empty() && !in_recovery_ && snd_.una != snd_.max) [[unlikely]] {
-    if (scoreboard_.sacked_above(snd_.una) > 0) arm_reorder(now);
+    if (scoreboard_.is_lost(snd_.una, effective_mss(), dupthresh_)) {
+      dupacks_ = static_cast<std::uint8_t>(dupthresh_ - 1);
+      process_dup_ack(seg, now);
+    } else if (scoreboard_.sacked_above(snd_.una) > 0) {
+      arm_reorder(now);
+    }
   }
   update_send_window(seg);
 

@@ -83,7 +83,16 @@ pair() {  # pair MODE CLIENT_ARGS...
     "$(json "$TMP/client-$mode.json" connections_per_s) connections/s, clean: $(json "$TMP/client-$mode.json" clean)"
 }
 
-pair rr --connections 16 --size 64 --pipeline 2
+# --buffer sets both buffers of each connection; what is in flight must fit half of it.
+out=$("$PERF" "${EAL[@]}" --file-prefix="slvc$$" -l 1 --vdev=net_null0 -- --addr 198.18.1.2/24 \
+  --role client --peer 198.18.1.1 --buffer 65536 --pipeline 64 --size 1024 2>&1) && rc=0 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "at most 32768 bytes" <<<"$out" ||
+  { echo "$out"; echo "FAIL: --buffer 65536 should refuse 64 x 1024 bytes in flight (status $rc)"; exit 1; }
+rm -rf "/var/run/dpdk/slvc$$"
+
+# The client's connections with a quarter of the default buffers: a smaller window, the
+# same clean run.
+pair rr --connections 16 --size 64 --pipeline 2 --buffer 65536
 # Full speed: several wraps of the ephemeral port range, so the server's TIME-WAIT
 # records are recycled by new SYNs (RFC 6191) many times over.
 pair crr --connections 16 --size 64

@@ -12,6 +12,22 @@ FourTuple tuple_from(std::uint16_t remote_port) {
   return FourTuple{kLocalIp, kRemoteIp, kLocalPort, remote_port};
 }
 
+/// A SYN queue of one, for the cookie tests.
+tcp::TcpConfig one_syn_config() {
+  tcp::TcpConfig c = PacketHarness::default_config();
+  c.syn_backlog = 1;
+  return c;
+}
+
+/// Listens on kLocalPort and fills the SYN queue of one with a handshake from port 40001
+/// (its SYN-ACK taken): the next SYN is answered with a cookie.
+void listen_with_full_syn_queue(PacketHarness& h) {
+  auto l = h.stack().listen(Ipv4Addr{}, kLocalPort, 8, &h.acceptor);
+  ASSERT_TRUE(l.ok());
+  h.send({.seq = Seq{1000}, .flags = Flag::Syn, .src_port = 40001});
+  h.expect_tx({.flags = Flag::Syn | Flag::Ack});
+}
+
 TEST(Listen, FullAcceptQueueDropsTheHandshakeAckUntilTheAppAccepts) {
   PacketHarness h;
   h.acceptor.auto_accept = false;
@@ -44,13 +60,9 @@ TEST(Listen, FullAcceptQueueDropsTheHandshakeAckUntilTheAppAccepts) {
 }
 
 TEST(Listen, FullSynQueueAnswersWithSynCookiesAndTheAckCreatesTheConnection) {
-  tcp::TcpConfig c = PacketHarness::default_config();
-  c.syn_backlog = 1;
-  PacketHarness h(c);
-  auto l = h.stack().listen(Ipv4Addr{}, kLocalPort, 8, &h.acceptor);
-  ASSERT_TRUE(l.ok());
-  h.send({.seq = Seq{1000}, .flags = Flag::Syn, .src_port = 40001});
-  h.expect_tx({.flags = Flag::Syn | Flag::Ack});
+  PacketHarness h(one_syn_config());
+  listen_with_full_syn_queue(h);
+  if (HasFatalFailure()) return;
   ASSERT_EQ(h.stack().connection_count(), 1u);
   // The SYN queue is full: a cookie SYN-ACK, no state kept.
   wire::TcpOptions o;
@@ -94,13 +106,9 @@ TEST(Listen, FullSynQueueAnswersWithSynCookiesAndTheAckCreatesTheConnection) {
 // handshake gives no RTT sample and the RTO stays the initial one; with them, the echoed
 // TSval (the cookie's, at most 31 ms older than the clock) gives one.
 TEST(Listen, CookieConnectionsRttComesOnlyFromTheEchoedTimestamp) {
-  tcp::TcpConfig c = PacketHarness::default_config();
-  c.syn_backlog = 1;
-  PacketHarness h(c);
-  auto l = h.stack().listen(Ipv4Addr{}, kLocalPort, 8, &h.acceptor);
-  ASSERT_TRUE(l.ok());
-  h.send({.seq = Seq{1000}, .flags = Flag::Syn, .src_port = 40001});
-  h.expect_tx({.flags = Flag::Syn | Flag::Ack});  // fills the SYN queue
+  PacketHarness h(one_syn_config());
+  listen_with_full_syn_queue(h);
+  if (HasFatalFailure()) return;
   h.send({.seq = Seq{2000}, .flags = Flag::Syn, .src_port = 40002});
   const Captured plain = h.expect_tx({.ack = Seq{2001}, .flags = Flag::Syn | Flag::Ack});
   h.send({.seq = Seq{3000},
