@@ -129,6 +129,26 @@ TEST(SackRecovery, ASpuriousFastRetransmitIsUndoneAndTheThresholdRises) {
   EXPECT_EQ(c.t->dupthresh(), 6u);
 }
 
+// The Linux peer's echo behind a lossy link showed it: ten segments out, the first six
+// acknowledged one by one, the seventh lost. When the third SACK names it lost, four are in
+// flight. CUBIC's cut is from the window (RFC 9438 §4.6 allows it, Linux and Windows do
+// it), not to 0.7 * 4 segments, which left the echo a window of two segments.
+TEST(SackRecovery, CubicCutsTheWindowNotWhatIsLeftInFlight) {
+  PacketHarness h;
+  const TenSent c = open_and_send_ten(h);
+  ASSERT_NE(c.t, nullptr);
+  for (std::uint32_t i = 1; i <= 6; ++i) sack_ack(h, c.s0 + i * 1000, c.ts_original, {});
+  h.expect_no_tx("nothing more to send");
+  const std::uint32_t cwnd = c.t->cwnd();
+  ASSERT_GE(cwnd, 10000u);
+  sack_ack(h, c.s0 + 6000, c.ts_original, {{c.s0 + 7000, c.s0 + 8000}});
+  sack_ack(h, c.s0 + 6000, c.ts_original, {{c.s0 + 7000, c.s0 + 9000}});
+  sack_ack(h, c.s0 + 6000, c.ts_original, {{c.s0 + 7000, c.s0 + 10000}});
+  h.expect_tx({.seq = c.s0 + 6000, .len = 1000u}, "fast retransmit of segment 6");
+  ASSERT_TRUE(c.t->in_recovery());
+  EXPECT_EQ(c.t->ssthresh(), cwnd * 7 / 10) << "4000 bytes in flight would give 2800";
+}
+
 TEST(SackRecovery, ARetransmissionThatRepairedALossIsNotUndone) {
   PacketHarness h;
   const TenSent c = open_and_send_ten(h);

@@ -60,14 +60,17 @@ class CongestionControl {
                       time::Instant now) noexcept = 0;
 
   /// Loss detected by duplicate ACKs or SACK (entering fast recovery): sets ssthresh and
-  /// cwnd = ssthresh for the recovery episode (RFC 5681 §3.2 step 2 for Reno, RFC 9438 §4.6
-  /// for CUBIC). The RFC 5681 §3.2 step 3 inflation (+3*SMSS) is the sender's, via set_cwnd().
+  /// cwnd = ssthresh for the recovery episode (RFC 5681 §3.2 step 2 for Reno, from
+  /// `bytes_in_flight`; RFC 9438 §4.6 for CUBIC, from cwnd, which §4.6 allows because
+  /// on_ack() grows cwnd only while the flight validates it). The RFC 5681 §3.2 step 3 inflation
+  /// (+3*SMSS) is the sender's, via set_cwnd().
   virtual void on_loss(std::uint32_t bytes_in_flight, time::Instant now) noexcept = 0;
 
   /// Recovery ended with a full ACK: cwnd = ssthresh (RFC 6582 §3.2 step 3, "deflate").
   virtual void on_recovery_exit(time::Instant now) noexcept = 0;
 
-  /// Retransmission timeout: ssthresh from FlightSize (RFC 5681 §3.1 eq. 4 / RFC 9438 §4.8),
+  /// Retransmission timeout: ssthresh from FlightSize (RFC 5681 §3.1 eq. 4; CUBIC, RFC 9438
+  /// §4.8: from the larger of FlightSize and cwnd),
   /// cwnd = loss window of 1 SMSS. Call once per segment, on its first timer retransmission.
   virtual void on_rto(std::uint32_t bytes_in_flight, time::Instant now) noexcept = 0;
 

@@ -101,22 +101,27 @@ void Cubic::congestion_avoidance(std::uint32_t acked, time::Instant now) noexcep
   cwnd_ = static_cast<std::uint32_t>(cwnd_exact_);
 }
 
-void Cubic::congestion_event(std::uint32_t bytes_in_flight) noexcept {
+void Cubic::congestion_event(std::uint32_t window) noexcept {
   const double cwnd = static_cast<double>(cwnd_) / mss_;
   // §4.7 fast convergence: a loss below the previous W_max means the available capacity
   // shrank; release some of it by aiming lower than the window at this loss.
   w_max_ = cwnd < w_max_ ? cwnd * (1.0 + kBeta) / 2.0 : cwnd;
   cwnd_prior_ = cwnd_;  // §4.6
-  // §4.6 Figure 5: ssthresh = max(flight_size * beta_cubic, 2 segments), in integers so
-  // that 0.7 * flight is not a byte short through binary rounding.
-  const auto reduced = static_cast<std::uint32_t>(std::uint64_t{bytes_in_flight} * kBetaNumerator /
-                                                  kBetaDenominator);
+  // §4.6 Figure 5: ssthresh = max(window * beta_cubic, 2 segments), in integers so that
+  // 0.7 * window is not a byte short through binary rounding.
+  const auto reduced =
+      static_cast<std::uint32_t>(std::uint64_t{window} * kBetaNumerator / kBetaDenominator);
   ssthresh_ = std::max(reduced, 2 * mss_);
   epoch_started_ = false;
 }
 
-void Cubic::on_loss(std::uint32_t bytes_in_flight, time::Instant /*now*/) noexcept {
-  congestion_event(bytes_in_flight);
+void Cubic::on_loss(std::uint32_t /*bytes_in_flight*/, time::Instant /*now*/) noexcept {
+  // §4.6 allows cwnd in place of flight_size where cwnd cannot grow while the flight does
+  // not use it (on_ack's window_validated(), RFC 7661). Linux and Windows do so, and so do
+  // we: when the third duplicate ACK comes, most of the window that met the loss is often
+  // already acknowledged. After a full window of 10 segments whose seventh was lost, the
+  // flight is 4 and 0.7 * 4 segments leaves a window of 2, where 0.7 * cwnd leaves 7.
+  congestion_event(cwnd_);
   cwnd_ = ssthresh_;  // §4.6: cwnd = max(ssthresh, 2)
   cwnd_exact_ = cwnd_;
 }
@@ -131,7 +136,9 @@ void Cubic::on_recovery_exit(time::Instant /*now*/) noexcept {
 void Cubic::on_rto(std::uint32_t bytes_in_flight, time::Instant /*now*/) noexcept {
   // §4.8: ssthresh as in §4.6, cwnd = loss window (RFC 5681 §3.1). In the first congestion
   // avoidance stage after the timeout K = 0 and W_max = cwnd at its start: undefine W_max.
-  congestion_event(bytes_in_flight);
+  // A timeout inside a recovery whose window was already cut: everything sent before it
+  // is still outstanding, so the larger of the two does not cut the same episode twice.
+  congestion_event(std::max(cwnd_, bytes_in_flight));
   w_max_ = 0;
   enter_loss_window(ssthresh_);
   cwnd_exact_ = cwnd_;

@@ -58,7 +58,7 @@ class Cubic final : public CongestionControl {
   void start_epoch(double cwnd_segments, time::Instant now) noexcept;
   void congestion_avoidance(std::uint32_t acked, time::Instant now) noexcept;
   /// RFC 9438 §4.6-4.8 common part: W_max (with fast convergence), cwnd_prior, ssthresh.
-  void congestion_event(std::uint32_t bytes_in_flight) noexcept;
+  void congestion_event(std::uint32_t window) noexcept;
 
   // Ordered so that the small members fill the base class's tail padding (CcStorage size).
   std::uint32_t cwnd_prior_ = 0;  ///< bytes, cwnd when ssthresh was last set (§4.1.2); 0 = none

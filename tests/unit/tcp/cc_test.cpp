@@ -311,9 +311,23 @@ TEST(Cubic, LossMultipliesByBetaWithTwoSegmentFloor) {
   EXPECT_EQ(cc.ssthresh(), 70 * kMss);
   EXPECT_EQ(cc.cwnd(), 70 * kMss);
   EXPECT_DOUBLE_EQ(cc.w_max_segments(), 100.0);
+  cc.set_cwnd(2 * kMss);
   cc.on_loss(2 * kMss, at(seconds{2}));  // 1.4 segments -> 2
   EXPECT_EQ(cc.ssthresh(), 2 * kMss);
   EXPECT_EQ(cc.cwnd(), 2 * kMss);
+}
+
+// §4.6 permits cwnd in place of flight_size (growth waits for a validated window). When
+// the third duplicate ACK comes, most of the window that met the loss may already be
+// acknowledged: 10 segments sent, the seventh lost, 4 still in flight. The cut is from
+// the 10, as in Linux, not to 0.7 * 4 = 2.8 segments.
+TEST(Cubic, LossCutsTheWindowNotWhatIsLeftInFlight) {
+  Cubic cc;
+  cc.init(kMss, at(seconds{0}));
+  ASSERT_EQ(cc.cwnd(), 10 * kMss);
+  cc.on_loss(4 * kMss, at(seconds{1}));
+  EXPECT_EQ(cc.ssthresh(), 7 * kMss);
+  EXPECT_EQ(cc.cwnd(), 7 * kMss);
 }
 
 TEST(Cubic, RtoSetsLossWindowAndBetaSsthresh) {
@@ -323,6 +337,24 @@ TEST(Cubic, RtoSetsLossWindowAndBetaSsthresh) {
   cc.on_rto(20 * kMss, at(seconds{1}));  // §4.8: ssthresh as §4.6 (14 segments), cwnd = 1
   EXPECT_EQ(cc.ssthresh(), 14 * kMss);
   EXPECT_EQ(cc.cwnd(), kMss);
+}
+
+TEST(Cubic, RtoInsideRecoveryDoesNotCutTheSameWindowTwice) {
+  Cubic cc;
+  cc.init(kMss, at(seconds{0}));
+  cc.set_cwnd(20 * kMss);
+  cc.on_loss(20 * kMss, at(seconds{1}));  // recovery: ssthresh = cwnd = 14 segments
+  ASSERT_EQ(cc.ssthresh(), 14 * kMss);
+  // The retransmission is lost too; the 20 segments sent before the loss are outstanding.
+  cc.on_rto(20 * kMss, at(seconds{2}));
+  EXPECT_EQ(cc.ssthresh(), 14 * kMss) << "0.7 * 20 again, not 0.7 * 14";
+  EXPECT_EQ(cc.cwnd(), kMss);
+  // Outside recovery, with less in flight than cwnd: the cut is from cwnd.
+  Cubic idle;
+  idle.init(kMss, at(seconds{0}));
+  idle.set_cwnd(20 * kMss);
+  idle.on_rto(5 * kMss, at(seconds{1}));
+  EXPECT_EQ(idle.ssthresh(), 14 * kMss);
 }
 
 TEST(Cubic, WindowFollowsTheCubicFunctionAfterLoss) {
@@ -527,6 +559,7 @@ TEST(CcStorage, ConstructsTheRequestedAlgorithmInPlace) {
   EXPECT_EQ(cubic->name(), std::string_view{"cubic"});
   cubic->init(kMss, at(seconds{0}));
   EXPECT_EQ(cubic->cwnd(), 10 * kMss);
+  cubic->set_cwnd(20 * kMss);
   cubic->on_loss(20 * kMss, at(seconds{1}));
   EXPECT_EQ(cubic->cwnd(), 14 * kMss);  // CUBIC's beta, through the interface
 
