@@ -698,11 +698,17 @@ void Tcb::process_text(InSegment& seg) noexcept {
   if (r.advanced == 0 || r.out_of_order || filled_hole || r.trimmed > 0) {
     ack_now_ = true;
   } else {
-    // Full-sized: our MSS less the timestamp option the peer puts in every segment.
-    const std::uint32_t full = rcv_mss_ - (ts_ok_ ? kTsOptionLen : 0u);
+    // Full-sized: our MSS less the timestamp option the peer puts in every segment. A peer
+    // that reports holes in what we send fills the rest of its option space with SACK
+    // blocks and its payload shrinks by as much (1448 -> 1436 for one block): still full.
+    const std::uint32_t ts_len = ts_ok_ ? kTsOptionLen : 0u;
+    const std::uint32_t full = rcv_mss_ - ts_len;
+    const std::uint32_t sack_room = wire::TcpOptions::kMaxLen - ts_len;
     // A large-receive-offload aggregate counts as the full segments it holds.
-    unacked_segs_ = static_cast<std::uint8_t>(std::min<std::uint32_t>(
-        unacked_segs_ + (r.advanced >= full ? 2u * (r.advanced / full) : 1u), 255u));
+    const std::uint32_t fulls =
+        r.advanced >= full ? r.advanced / full : (r.advanced + sack_room >= full ? 1u : 0u);
+    unacked_segs_ = static_cast<std::uint8_t>(
+        std::min<std::uint32_t>(unacked_segs_ + (fulls > 0 ? 2u * fulls : 1u), 255u));
     schedule_ack(stack_.now_, unacked_segs_ >= 4);  // two full segments count 2 each
   }
 }

@@ -278,6 +278,33 @@ TEST(DelayedAck, EverySecondFullSegmentCountsTheTimestampOption) {
   h.expect_tx({.seq = our, .ack = Seq{2997}, .flags = Flag::Ack});
 }
 
+// A peer that reports holes in what we send puts SACK blocks beside its timestamps and
+// sends 1448 - 12 = 1436 bytes per full segment: two of them are acknowledged at once, as
+// two of 1448 are, not every fourth. A segment 29 bytes short of full is not full.
+TEST(DelayedAck, ASegmentShortenedBySackBlocksIsStillFullSized) {
+  PacketHarness h;
+  tcp::Tcb* t = h.open_passive(
+      Seq{100}, {.mss = 1460, .sack_permitted = true, .timestamps = wire::TcpTimestamps{5, 0}});
+  ASSERT_NE(t, nullptr);
+  const Seq our = t->snd_nxt();
+  auto data = [&](Seq seq, std::size_t len, std::uint8_t fill) {
+    PeerSegment p{.seq = seq,
+                  .ack = our,
+                  .options = {.timestamps = wire::TcpTimestamps{6, 1}},
+                  .payload = pattern_bytes(len, fill)};
+    p.options.sack[p.options.sack_count++] = wire::SackBlock{our - 2000, our - 1000};
+    h.send(p);
+  };
+  data(Seq{101}, 1436, 1);
+  h.expect_no_tx("first full segment: delayed");
+  data(Seq{1537}, 1436, 2);
+  h.expect_tx({.seq = our, .ack = Seq{2973}, .flags = Flag::Ack}, "second full segment");
+  data(Seq{2973}, 1419, 3);  // 1448 - 29: shorter than any SACK layout makes it
+  data(Seq{4392}, 1419, 4);
+  h.expect_no_tx("two short segments are not two full ones");
+  EXPECT_TRUE(t->delayed_ack_pending());
+}
+
 TEST(DelayedAck, OutOfOrderDataIsAcknowledgedAtOnceWithSackBlocks) {
   PacketHarness h;
   tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .sack_permitted = true});
