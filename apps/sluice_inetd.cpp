@@ -10,9 +10,12 @@
 // only per-connection state, so one stateless Acceptor serves every engine.
 //
 // Usage: sluice-inetd [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats] [--mtu BYTES]
+//                     [--buffer BYTES]
 #include <getopt.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -148,6 +151,7 @@ class Acceptor final : public tcp::ListenHandler {
 void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN [--gateway G] [--stats] [--mtu BYTES]\n"
+      "                    [--buffer BYTES]\n"
       "\n"
       "Serves echo (7), discard (9), daytime (13) and chargen (19) over TCP on sluice.\n"
       "EAL options without a NIC, e.g.: --no-huge -m 512 --no-pci -l 0\n"
@@ -155,7 +159,10 @@ void usage(const char* prog) {
       "\n"
       "  --addr A.B.C.D/LEN   our IPv4 address and on-link prefix (required)\n"
       "  --gateway G          next hop for other destinations\n"
-      "  --stats              counters on stderr every second\n",
+      "  --stats              counters on stderr every second\n"
+      "  --buffer BYTES       each connection's send and receive buffer, 16384..67108864\n"
+      "                       (default 262144); a long or fast path needs its\n"
+      "                       bandwidth-delay product\n",
       prog);
 }
 
@@ -169,8 +176,10 @@ int main(int argc, char** argv) {
                                  {"gateway", required_argument, nullptr, api::kOptGateway},
                                  {"stats", no_argument, nullptr, api::kOptStats},
                                  {"mtu", required_argument, nullptr, api::kOptMtu},
+                                 {"buffer", required_argument, nullptr, 'B'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
+  tcp::TcpConfig tcfg;
   optind = 1;
   for (int c; (c = getopt_long(rt->argc(), rt->argv(), "", kLong, nullptr)) != -1;) {
     switch (c) {
@@ -180,11 +189,24 @@ int main(int argc, char** argv) {
       case api::kOptMtu:
         if (!api::parse_common_flag(c, optarg, common, "sluice-inetd")) return 2;
         break;
+      case 'B': {
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(optarg, &end, 10);
+        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' || v < 16384 ||
+            v > (64ull << 20)) {
+          std::fprintf(stderr, "sluice-inetd: --buffer wants 16384..67108864 bytes, not '%s'\n",
+                       optarg);
+          return 2;
+        }
+        tcfg.send_buffer = tcfg.recv_buffer = static_cast<std::uint32_t>(v);
+        break;
+      }
       case 'h': usage("sluice-inetd"); return 0;
       default: usage("sluice-inetd"); return 2;
     }
   }
-  if (!rt->configure(common).ok()) return 2;
+  if (!rt->configure(common, tcfg).ok()) return 2;
 
   Acceptor acceptor;
   std::vector<std::vector<tcp::Listener*>> listeners(rt->engine_count());
