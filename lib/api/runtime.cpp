@@ -380,14 +380,16 @@ void Runtime::print_engine(std::uint16_t index) const {
   std::fprintf(
       stderr,
       "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
-      "retrans %lu (rto %lu fast %lu tlp %lu reorder %lu) | rst in %lu out %lu | arp req %lu/%lu | "
+      "retrans %lu (rto %lu fast %lu tlp %lu/%lu reorder %lu) | rst in %lu out %lu | arp req "
+      "%lu/%lu | "
       "tso %lu chained-rx %lu | mbufs %u clones %u | polls %lu rx in %lu (burst %.1f)%s%s\n",
       prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
       eng.tcp().time_wait_count(), u(t.established), u(t.active_opens), u(t.passive_opens),
       u(t.segs_in), u(t.segs_out), u(t.retrans_segs), u(t.rto_expired), u(t.fast_retransmits),
-      u(t.tail_loss_probes), u(t.reorder_losses), u(t.rsts_in), u(t.rsts_out), u(e.arp_requests_in),
-      u(e.arp_requests_out), u(t.tso_sends), u(e.rx_chained), rte_mempool_in_use_count(pool_),
-      rte_mempool_in_use_count(clone_pool_), u(e.polls), u(e.rx_polls),
+      u(t.tail_loss_probes), u(t.tlp_repairs), u(t.reorder_losses), u(t.rsts_in), u(t.rsts_out),
+      u(e.arp_requests_in), u(e.arp_requests_out), u(t.tso_sends), u(e.rx_chained),
+      rte_mempool_in_use_count(pool_), rte_mempool_in_use_count(clone_pool_), u(e.polls),
+      u(e.rx_polls),
       e.rx_polls != 0 ? static_cast<double>(e.rx_packets) / static_cast<double>(e.rx_polls) : 0.0,
       steer, drops);
 }

@@ -538,6 +538,11 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
                              (fin_queued_ && snd_.max == fin_seq_ + 1 ? 1u : 0u));
       if (len > 0) send_data_segment(snd_.una, len, true, now);
     }
+  } else if (tlp_out_ && tlp_retrans_ && tlp_end_ <= ack && tlp_repaired(seg)) [[unlikely]] {
+    // RFC 8985 §7.4: the probe filled a hole. The loss is answered as a fast retransmit's
+    // would be, without a recovery, and this ACK does not grow the window.
+    dupacks_ = 0;
+    if (snd_.recover < tlp_end_) cc()->on_loss(bytes_in_flight(), now);
   } else {
     dupacks_ = 0;
     cc()->on_ack(acked, flight_before, rtt_.has_sample() ? rtt_.srtt() : time::Duration::zero(),
@@ -562,6 +567,16 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
     want_writable_ = false;
     post(kEvWritable);
   }
+}
+
+// RFC 8985 §7.4: the ACK covers what the probe resent. If the peer had it already, it says
+// so with a D-SACK (RFC 2883: a first block below the cumulative ACK, here the probe's
+// range); then only ACKs were lost. Without one the probe filled a hole.
+bool Tcb::tlp_repaired(const InSegment& seg) noexcept {
+  const auto blocks = seg.th.options.sack_blocks();
+  if (!blocks.empty() && blocks[0].right <= seg.th.ack && blocks[0].right == tlp_end_) return false;
+  ++stack_.counters_.tlp_repairs;
+  return true;
 }
 
 void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {
@@ -1142,13 +1157,17 @@ bool Tcb::arm_probe(time::Instant now) noexcept {
 // each time, several times per 2 MB echo.
 void Tcb::send_tail_loss_probe(time::Instant now) noexcept {
   tlp_out_ = true;
+  tlp_retrans_ = false;
   ++stack_.counters_.tail_loss_probes;
   const std::uint32_t emss = effective_mss();
   const Seq data_end = fin_queued_ && fin_seq_ < snd_.max ? fin_seq_ : snd_.max;
   if (snd_.una < data_end) {
     const auto outstanding = static_cast<std::uint32_t>(data_end - snd_.una);
     const std::uint32_t len = std::min(outstanding, emss);
-    send_data_segment(data_end - len, len, true, now);
+    if (send_data_segment(data_end - len, len, true, now)) {
+      tlp_retrans_ = true;
+      tlp_end_ = data_end;
+    }
   } else {
     output(now);  // only a FIN is out: resend it
   }
@@ -1281,6 +1300,7 @@ void Tcb::on_rtx_timer() noexcept {
       undo_armed_ = false;  // a timeout is answered on its own terms
       // RFC 5681 §3.1 / RFC 6298 §5.5-5.6: loss window, back off, go back to SND.UNA.
       if (retries_ == 0) cc()->on_rto(bytes_in_flight(), now);
+      tlp_retrans_ = false;  // the timeout has answered for whatever the probe would find
       ++retries_;
       rtt_.backoff();
       rtt_timing_ = false;

@@ -159,6 +159,7 @@ class Tcb {
   void process_fin(time::Instant now) noexcept;                           // eighth
   void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
   void process_dup_ack(const InSegment& seg, time::Instant now) noexcept;
+  [[nodiscard]] bool tlp_repaired(const InSegment& seg) noexcept;
   /// Fast retransmit of SND.UNA's segment and SACK/NewReno recovery (RFC 5681 §3.2, RFC
   /// 6675 §5), once it is deemed lost.
   void start_recovery(time::Instant now) noexcept;
@@ -285,6 +286,7 @@ class Tcb {
   std::uint32_t undo_cwnd_ = 0;   ///< cwnd and ssthresh before the loss response
   std::uint32_t undo_ssthresh_ = 0;
   Seq undo_seq_;                   ///< the retransmitted segment
+  Seq tlp_end_;                    ///< RFC 8985 §7.4 TLP.end_seq: SND.MAX when it went
   std::uint8_t retries_ = 0;       ///< consecutive expiries of the retransmission timer
   std::uint8_t probes_ = 0;        ///< keepalive probes unanswered
   std::uint8_t unacked_segs_ = 0;  ///< full segments received since our last ACK
@@ -308,6 +310,7 @@ class Tcb {
   bool in_recovery_ : 1 = false;
   bool recovery_cut_ : 1 = false;  ///< this recovery reduced the window (on_loss was called)
   bool tlp_out_ : 1 = false;       ///< a tail loss probe is outstanding (RFC 8985 §7)
+  bool tlp_retrans_ : 1 = false;   ///< it resent [tlp_end_ - its length, tlp_end_)
   bool rtt_timing_ : 1 = false;
   bool syn_timed_ : 1 = false;      ///< rtt_start_ is when our only SYN (or SYN-ACK) left
   bool want_writable_ : 1 = false;  ///< send() was short: tell the app when space frees

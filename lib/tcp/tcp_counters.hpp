@@ -88,6 +88,9 @@ struct TcpCounters {
   std::uint64_t rto_expired = 0;
   std::uint64_t fast_retransmits = 0;
   std::uint64_t tail_loss_probes = 0;  ///< RFC 8985 §7 probes sent
+  /// Probes that repaired a loss (RFC 8985 §7.4: acknowledged without a D-SACK for them),
+  /// each answered by a window reduction.
+  std::uint64_t tlp_repairs = 0;
   /// Recoveries started by the reordering window (RFC 8985 §6.2): SACKed data above a
   /// hole for a quarter of an RTT, fewer than three duplicate ACKs.
   std::uint64_t reorder_losses = 0;

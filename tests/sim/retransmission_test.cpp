@@ -490,11 +490,37 @@ TEST(TailLossProbe, ABurstWhoseOnlyAckIsLostIsProbedAfterTwoRoundTrips) {
   EXPECT_EQ(h.stack().counters().retrans_segs, 1u);
   // The peer had it: its ACK covers the burst and reports the duplicate (D-SACK, RFC
   // 2883). The episode is over, with no recovery; sending goes on.
+  const std::uint32_t cwnd = w.t->cwnd();
   h.send({.seq = Seq{101}, .ack = next, .options = sack_one(w.tsval, next - 1448, next)});
   EXPECT_EQ(w.t->snd_una(), next);
   EXPECT_FALSE(w.t->in_recovery());
   EXPECT_EQ(h.stack().counters().fast_retransmits, 0u);
+  EXPECT_EQ(h.stack().counters().tlp_repairs, 0u) << "the D-SACK: only the ACK was lost";
+  EXPECT_GE(w.t->cwnd(), cwnd);
   h.expect_tx({.seq = next, .len = 1448}, "new data, clocked by the ACK");
+}
+
+// RFC 8985 §7.4: the burst's last segment was lost, and the ACK of the rest too. The probe
+// resends it and fills the hole; the peer's ACK covers everything with no D-SACK. A loss
+// was repaired without a recovery, and the window answers for it as for a fast
+// retransmit: cut by CUBIC's beta.
+TEST(TailLossProbe, AProbeThatRepairedALossCutsTheWindow) {
+  PacketHarness h;
+  const WarmSender w = warm_sender(h);
+  ASSERT_NE(w.t, nullptr);
+  const std::uint32_t second = drain_count(h);
+  const Seq next = w.una + second * 1448;
+  h.advance(10ms);
+  h.expect_tx({.seq = next - 1448, .len = 1448}, "the probe");
+  const std::uint32_t cwnd = w.t->cwnd();
+  h.send(
+      {.seq = Seq{101}, .ack = next, .options = {.timestamps = wire::TcpTimestamps{7, w.tsval}}});
+  EXPECT_EQ(w.t->snd_una(), next);
+  EXPECT_FALSE(w.t->in_recovery());
+  EXPECT_EQ(h.stack().counters().tlp_repairs, 1u);
+  EXPECT_EQ(w.t->ssthresh(), cwnd * 7 / 10);
+  EXPECT_EQ(w.t->cwnd(), w.t->ssthresh());
+  EXPECT_EQ(h.stack().counters().fast_retransmits, 0u);
 }
 
 // RFC 8985 §7.4: when the probe's ACK SACKs the probe but not the burst before it, the
