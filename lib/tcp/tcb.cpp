@@ -570,11 +570,14 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
 }
 
 // RFC 8985 §7.4: the ACK covers what the probe resent. If the peer had it already, it says
-// so with a D-SACK (RFC 2883: a first block below the cumulative ACK, here the probe's
-// range); then only ACKs were lost. Without one the probe filled a hole.
+// so with a D-SACK (RFC 2883: a first block below the cumulative ACK) over the probe's end
+// (Linux's reaches one further when the probe carried our FIN); then only ACKs were lost.
+// Without one the probe filled a hole.
 bool Tcb::tlp_repaired(const InSegment& seg) noexcept {
   const auto blocks = seg.th.options.sack_blocks();
-  if (!blocks.empty() && blocks[0].right <= seg.th.ack && blocks[0].right == tlp_end_) return false;
+  if (!blocks.empty() && blocks[0].right <= seg.th.ack && blocks[0].left < tlp_end_ &&
+      tlp_end_ <= blocks[0].right)
+    return false;
   ++stack_.counters_.tlp_repairs;
   return true;
 }
