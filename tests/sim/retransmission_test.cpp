@@ -149,6 +149,29 @@ TEST(SackRecovery, CubicCutsTheWindowNotWhatIsLeftInFlight) {
   EXPECT_EQ(c.t->ssthresh(), cwnd * 7 / 10) << "4000 bytes in flight would give 2800";
 }
 
+// RFC 8985 §7.4 at the close: the probe resends the last data before our FIN, and a
+// Linux peer that had it answers with a D-SACK whose end counts the FIN (one further than
+// the data). Only ACKs were lost: that is no repair, and the window stays.
+TEST(TailLossProbe, ADsackThatCountsTheFinIsNoRepair) {
+  PacketHarness h;
+  const TenSent c = open_and_send_ten(h);
+  ASSERT_NE(c.t, nullptr);
+  sack_ack(h, c.s0 + 5000, c.ts_original, {});  // an RTT sample (5 ms): probes are armed
+  c.t->shutdown();
+  const Captured fin = h.expect_tx({.seq = c.s0 + 10000, .len = 0u}, "our FIN");
+  ASSERT_TRUE(fin.tcp.has(wire::TcpFlag::Fin));
+  const std::uint32_t ssthresh = c.t->ssthresh();
+  const std::uint32_t cwnd = c.t->cwnd();
+  h.advance(10ms);  // PTO = 2 * SRTT: the probe resends the last segment of data
+  h.expect_tx({.seq = c.s0 + 9000, .len = 1000u}, "the probe");
+  ASSERT_EQ(h.stack().counters().tail_loss_probes, 1u);
+  sack_ack(h, c.s0 + 10001, c.ts_original, {{c.s0 + 9000, c.s0 + 10001}});
+  EXPECT_EQ(c.t->snd_una(), c.s0 + 10001);
+  EXPECT_EQ(h.stack().counters().tlp_repairs, 0u);
+  EXPECT_EQ(c.t->ssthresh(), ssthresh);
+  EXPECT_GE(c.t->cwnd(), cwnd);
+}
+
 TEST(SackRecovery, ARetransmissionThatRepairedALossIsNotUndone) {
   PacketHarness h;
   const TenSent c = open_and_send_ten(h);
