@@ -10,7 +10,8 @@
 // what the others look at (claimed, finished) is atomic.
 //
 // Usage: sluice-cat [EAL options] -- --addr A.B.C.D/LEN (--connect HOST:PORT | --listen PORT)
-//                                     [--gateway G] [--syn-retries N] [--engine N] [--stats] [--mtu BYTES]
+//                                     [--gateway G] [--syn-retries N] [--engine N] [--stats]
+//                                     [--mtu BYTES] [--buffer BYTES]
 #include <fcntl.h>
 #include <getopt.h>
 #include <unistd.h>
@@ -129,7 +130,9 @@ class Cat final : public tcp::TcpHandler, public tcp::ListenHandler {
 void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN (--connect HOST:PORT | --listen PORT)\n"
-      "                          [--gateway G] [--syn-retries N] [--engine N] [--stats] [--mtu BYTES]\n\n"
+      "                          [--gateway G] [--syn-retries N] [--engine N] [--stats] [--mtu "
+      "BYTES]\n"
+      "                          [--buffer BYTES]\n\n"
       "netcat on sluice: standard input to the connection, the connection to standard output;\n"
       "at end of input, shut the write side down and read until the peer closes.\n"
       "Exit 1 with a message on a refused, reset or timed-out connection.\n"
@@ -155,6 +158,7 @@ int main(int argc, char** argv) {
                                  {"engine", required_argument, nullptr, 'e'},
                                  {"stats", no_argument, nullptr, api::kOptStats},
                                  {"mtu", required_argument, nullptr, api::kOptMtu},
+                                 {"buffer", required_argument, nullptr, api::kOptBuffer},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -165,6 +169,7 @@ int main(int argc, char** argv) {
       case api::kOptGateway:
       case api::kOptStats:
       case api::kOptMtu:
+      case api::kOptBuffer:
         if (!api::parse_common_flag(c, optarg, common, "sluice-cat")) return 2;
         break;
       case 'c': connect_to = optarg; break;

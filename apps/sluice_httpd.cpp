@@ -12,7 +12,7 @@
 // connections steered to it; the request counts are per engine, summed at the end.
 //
 // Usage: sluice-httpd [EAL options] -- --addr A.B.C.D/LEN [--port 80] [--body-size N]
-//                                      [--gateway G] [--stats] [--mtu BYTES]
+//                                      [--gateway G] [--stats] [--mtu BYTES] [--buffer BYTES]
 #include <getopt.h>
 
 #include <array>
@@ -223,7 +223,7 @@ class Acceptor final : public tcp::ListenHandler {
 void usage(const char* prog) {
   std::printf(
       "Usage: %s [EAL options] -- --addr A.B.C.D/LEN [--port 80] [--body-size N] [--gateway G] "
-      "[--stats] [--mtu BYTES]\n\n"
+      "[--stats] [--mtu BYTES] [--buffer BYTES]\n\n"
       "A minimal HTTP/1.1 server on sluice: GET / returns --body-size bytes (default 1024),\n"
       "GET /N returns N bytes. Keep-alive by default; 'Connection: close' honoured.\n"
       "EAL options without a NIC, e.g.: --no-huge -m 512 --no-pci -l 0 "
@@ -244,6 +244,7 @@ int main(int argc, char** argv) {
                                  {"body-size", required_argument, nullptr, 'b'},
                                  {"stats", no_argument, nullptr, api::kOptStats},
                                  {"mtu", required_argument, nullptr, api::kOptMtu},
+                                 {"buffer", required_argument, nullptr, api::kOptBuffer},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -254,6 +255,7 @@ int main(int argc, char** argv) {
       case api::kOptGateway:
       case api::kOptStats:
       case api::kOptMtu:
+      case api::kOptBuffer:
         if (!api::parse_common_flag(c, optarg, common, "sluice-httpd")) return 2;
         break;
       case 'p':

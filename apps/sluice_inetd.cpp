@@ -13,9 +13,7 @@
 //                     [--buffer BYTES]
 #include <getopt.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -176,10 +174,9 @@ int main(int argc, char** argv) {
                                  {"gateway", required_argument, nullptr, api::kOptGateway},
                                  {"stats", no_argument, nullptr, api::kOptStats},
                                  {"mtu", required_argument, nullptr, api::kOptMtu},
-                                 {"buffer", required_argument, nullptr, 'B'},
+                                 {"buffer", required_argument, nullptr, api::kOptBuffer},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
-  tcp::TcpConfig tcfg;
   optind = 1;
   for (int c; (c = getopt_long(rt->argc(), rt->argv(), "", kLong, nullptr)) != -1;) {
     switch (c) {
@@ -187,26 +184,14 @@ int main(int argc, char** argv) {
       case api::kOptGateway:
       case api::kOptStats:
       case api::kOptMtu:
+      case api::kOptBuffer:
         if (!api::parse_common_flag(c, optarg, common, "sluice-inetd")) return 2;
         break;
-      case 'B': {
-        char* end = nullptr;
-        errno = 0;
-        const unsigned long long v = std::strtoull(optarg, &end, 10);
-        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' || v < 16384 ||
-            v > (64ull << 20)) {
-          std::fprintf(stderr, "sluice-inetd: --buffer wants 16384..67108864 bytes, not '%s'\n",
-                       optarg);
-          return 2;
-        }
-        tcfg.send_buffer = tcfg.recv_buffer = static_cast<std::uint32_t>(v);
-        break;
-      }
       case 'h': usage("sluice-inetd"); return 0;
       default: usage("sluice-inetd"); return 2;
     }
   }
-  if (!rt->configure(common, tcfg).ok()) return 2;
+  if (!rt->configure(common).ok()) return 2;
 
   Acceptor acceptor;
   std::vector<std::vector<tcp::Listener*>> listeners(rt->engine_count());

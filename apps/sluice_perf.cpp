@@ -101,7 +101,6 @@ struct Options {
   bool json = false;
   bool stats = false;
   bool keep_port = false;  // after the summary, keep the port open until SIGINT/SIGTERM
-  std::uint32_t buffer = 0;  // per connection, send and receive; 0: TcpConfig's default
 };
 
 /// Log-linear histogram: values below 2^kSub exactly, above that 2^kSub buckets per power
@@ -1239,7 +1238,7 @@ int main(int argc, char** argv) {
                                  {"json", no_argument, nullptr, 'j'},
                                  {"stats", no_argument, nullptr, 's'},
                                  {"keep-port", no_argument, nullptr, 'k'},
-                                 {"buffer", required_argument, nullptr, 'B'},
+                                 {"buffer", required_argument, nullptr, api::kOptBuffer},
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   const auto bad = [](const char* what, const char* got) {
@@ -1336,9 +1335,8 @@ int main(int argc, char** argv) {
       case 'j': o.json = true; break;
       case 's': o.stats = true; break;
       case 'k': o.keep_port = true; break;
-      case 'B':
-        if (!parse_u32(optarg, 16384, 64u << 20, o.buffer))
-          return bad("--buffer wants 16384..67108864 bytes", optarg);
+      case api::kOptBuffer:
+        if (!api::parse_common_flag(c, optarg, common, "sluice-perf")) return 2;
         break;
       case 'h': usage("sluice-perf"); return 0;
       default: usage("sluice-perf"); return 2;
@@ -1366,7 +1364,7 @@ int main(int argc, char** argv) {
   // Requests in flight and their answers not yet acknowledged then always fit both send
   // buffers (--buffer, 256 KB by default), so neither side ever has to hold back a whole request or
   // response.
-  const std::uint32_t buffer = o.buffer != 0 ? o.buffer : tcp::TcpConfig{}.send_buffer;
+  const std::uint32_t buffer = common.buffer != 0 ? common.buffer : tcp::TcpConfig{}.send_buffer;
   if (static_cast<std::uint64_t>(o.pipeline) * o.size > buffer / 2) {
     std::fprintf(stderr,
                  "sluice-perf: --pipeline x --size must be at most %u bytes (half of --buffer)\n",
@@ -1395,7 +1393,6 @@ int main(int argc, char** argv) {
   // over several engines, plus room for TIME-WAIT turnover and connections being closed.
   static constexpr std::uint32_t kServerDefault = 200000;
   tcp::TcpConfig tcfg;
-  if (o.buffer != 0) tcfg.send_buffer = tcfg.recv_buffer = o.buffer;
   const std::uint32_t engines_hint = std::max(1u, rte_lcore_count());
   const std::uint32_t total = o.server && !o.connections_given ? kServerDefault : o.connections;
   std::uint32_t per_engine = total / engines_hint + 1;

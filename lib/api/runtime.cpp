@@ -77,6 +77,16 @@ bool parse_common_flag(int c, const char* arg, CommonOptions& out, const char* p
       std::fprintf(stderr, "%s: --mtu wants 576..9600, got '%s'\n", prog, arg);
       return false;
     }
+    case kOptBuffer: {
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(arg, &end, 10);
+      if (*arg != '\0' && *arg != '-' && *end == '\0' && v >= 16384 && v <= (64ul << 20)) {
+        out.buffer = static_cast<std::uint32_t>(v);
+        return true;
+      }
+      std::fprintf(stderr, "%s: --buffer wants 16384..67108864 bytes, got '%s'\n", prog, arg);
+      return false;
+    }
     default: return false;
   }
 }
@@ -226,6 +236,7 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   }
   // Our MSS follows the MTU (RFC 9293 §3.7.1: MTU less the IPv4 and TCP headers): up to
   // it when --mtu was given, never above it otherwise.
+  if (common.buffer != 0) ec.tcp.send_buffer = ec.tcp.recv_buffer = common.buffer;
   const std::uint16_t mtu = info->mtu;
   if (mtu > 40) {
     const auto from_mtu = static_cast<std::uint16_t>(mtu - 40);

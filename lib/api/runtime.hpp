@@ -45,6 +45,10 @@ struct CommonOptions {
   wire::Ipv4Addr gateway{};
   bool stats = false;  ///< per-second counters on stderr
   std::uint16_t mtu = 0;
+  /// Each connection's send and receive buffer (TcpConfig::send_buffer, recv_buffer); 0:
+  /// TcpConfig's. Fixed for the connection's life: a long or fast path needs its
+  /// bandwidth-delay product.
+  std::uint32_t buffer = 0;
 };
 
 /// Parses "A.B.C.D/LEN" (LEN 0..32; without "/LEN", 32).
@@ -56,10 +60,11 @@ inline constexpr int kOptAddr = 'a';
 inline constexpr int kOptGateway = 'g';
 inline constexpr int kOptStats = 's';
 inline constexpr int kOptMtu = 'm';  ///< --mtu BYTES: e.g. 9000 for jumbo frames
+inline constexpr int kOptBuffer = 'B';  ///< --buffer BYTES: 16384..67108864
 
 /// Handles one of the common flags: true when `c` is one and its value is good (stored in
 /// `out`); false, with the reason printed as "prog: ...", when the value is bad.
-/// Pre: c is kOptAddr, kOptGateway, kOptStats or kOptMtu.
+/// Pre: c is kOptAddr, kOptGateway, kOptStats, kOptMtu or kOptBuffer.
 bool parse_common_flag(int c, const char* arg, CommonOptions& out, const char* prog) noexcept;
 
 class Runtime {

@@ -35,11 +35,13 @@ TEST(CommonFlags, EachFlagLandsInItsField) {
   EXPECT_TRUE(parse_common_flag(kOptGateway, "198.18.0.254", o, "t"));
   EXPECT_TRUE(parse_common_flag(kOptStats, nullptr, o, "t"));
   EXPECT_TRUE(parse_common_flag(kOptMtu, "9000", o, "t"));
+  EXPECT_TRUE(parse_common_flag(kOptBuffer, "4194304", o, "t"));
   EXPECT_EQ(o.addr, wire::Ipv4Addr::from_octets(198, 18, 0, 1));
   EXPECT_EQ(o.prefix_len, 16);
   EXPECT_EQ(o.gateway, wire::Ipv4Addr::from_octets(198, 18, 0, 254));
   EXPECT_TRUE(o.stats);
   EXPECT_EQ(o.mtu, 9000);
+  EXPECT_EQ(o.buffer, 4194304u);
 }
 
 TEST(CommonFlags, BadValuesAreRefused) {
@@ -50,6 +52,15 @@ TEST(CommonFlags, BadValuesAreRefused) {
   EXPECT_FALSE(parse_common_flag(kOptMtu, "9601", o, "t"));
   EXPECT_FALSE(parse_common_flag(kOptMtu, "1500x", o, "t"));
   EXPECT_EQ(o.mtu, 0);
+  // --buffer: 16 KB to 64 MB, a plain number of bytes.
+  EXPECT_FALSE(parse_common_flag(kOptBuffer, "16383", o, "t"));
+  EXPECT_FALSE(parse_common_flag(kOptBuffer, "67108865", o, "t"));
+  EXPECT_FALSE(parse_common_flag(kOptBuffer, "1M", o, "t"));
+  EXPECT_FALSE(parse_common_flag(kOptBuffer, "", o, "t"));
+  EXPECT_FALSE(parse_common_flag(kOptBuffer, "-18446744073709535232", o, "t"));
+  EXPECT_EQ(o.buffer, 0u);
+  EXPECT_TRUE(parse_common_flag(kOptBuffer, "16384", o, "t"));
+  EXPECT_TRUE(parse_common_flag(kOptBuffer, "67108864", o, "t"));
   EXPECT_TRUE(o.addr.is_unspecified());
 }
 
