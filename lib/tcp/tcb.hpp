@@ -286,7 +286,7 @@ class Tcb {
   std::uint32_t undo_cwnd_ = 0;   ///< cwnd and ssthresh before the loss response
   std::uint32_t undo_ssthresh_ = 0;
   Seq undo_seq_;                   ///< the retransmitted segment
-  Seq tlp_end_;                    ///< RFC 8985 §7.4 TLP.end_seq: SND.MAX when it went
+  Seq tlp_end_;  ///< RFC 8985 §7.4 TLP.end_seq: the end of the data the probe resent
   std::uint8_t retries_ = 0;       ///< consecutive expiries of the retransmission timer
   std::uint8_t probes_ = 0;        ///< keepalive probes unanswered
   std::uint8_t unacked_segs_ = 0;  ///< full segments received since our last ACK
