@@ -546,6 +546,27 @@ TEST(TailLossProbe, AProbeThatRepairedALossCutsTheWindow) {
   EXPECT_EQ(h.stack().counters().fast_retransmits, 0u);
 }
 
+// A probe left unanswered until the RTO: the timeout cuts the window, and the ACK that
+// finally covers the probe is not taken for a repair that would cut it again.
+TEST(TailLossProbe, AfterATimeoutTheProbeIsNotJudgedAgain) {
+  PacketHarness h;
+  const WarmSender w = warm_sender(h);
+  ASSERT_NE(w.t, nullptr);
+  const std::uint32_t second = drain_count(h);
+  const Seq next = w.una + second * 1448;
+  h.advance(10ms);
+  h.expect_tx({.seq = next - 1448, .len = 1448}, "the probe");
+  h.advance(w.t->rto());
+  h.expect_tx({.seq = w.una, .len = 1448}, "the timeout's retransmission");
+  ASSERT_EQ(h.stack().counters().rto_expired, 1u);
+  const std::uint32_t ssthresh = w.t->ssthresh();
+  h.send(
+      {.seq = Seq{101}, .ack = next, .options = {.timestamps = wire::TcpTimestamps{7, w.tsval}}});
+  EXPECT_EQ(w.t->snd_una(), next);
+  EXPECT_EQ(h.stack().counters().tlp_repairs, 0u);
+  EXPECT_EQ(w.t->ssthresh(), ssthresh);
+}
+
 // RFC 8985 §7.4: when the probe's ACK SACKs the probe but not the burst before it, the
 // burst was lost: repair it now, by fast retransmission, not after the RTO.
 TEST(TailLossProbe, TheProbesSackStartsRecoveryOfTheLostBurst) {
