@@ -523,6 +523,15 @@ TEST(TailLossProbe, ABurstWhoseOnlyAckIsLostIsProbedAfterTwoRoundTrips) {
   h.expect_tx({.seq = next, .len = 1448}, "new data, clocked by the ACK");
 }
 
+/// The second burst and its ACK are gone; 10 ms later (PTO) the probe resends the burst's
+/// last segment. Returns the burst's end.
+Seq probe_the_second_burst(PacketHarness& h, const WarmSender& w) {
+  const Seq next = w.una + drain_count(h) * 1448;
+  h.advance(10ms);
+  h.expect_tx({.seq = next - 1448, .len = 1448}, "the probe");
+  return next;
+}
+
 // RFC 8985 §7.4: the burst's last segment was lost, and the ACK of the rest too. The probe
 // resends it and fills the hole; the peer's ACK covers everything with no D-SACK. A loss
 // was repaired without a recovery, and the window answers for it as for a fast
@@ -531,10 +540,7 @@ TEST(TailLossProbe, AProbeThatRepairedALossCutsTheWindow) {
   PacketHarness h;
   const WarmSender w = warm_sender(h);
   ASSERT_NE(w.t, nullptr);
-  const std::uint32_t second = drain_count(h);
-  const Seq next = w.una + second * 1448;
-  h.advance(10ms);
-  h.expect_tx({.seq = next - 1448, .len = 1448}, "the probe");
+  const Seq next = probe_the_second_burst(h, w);
   const std::uint32_t cwnd = w.t->cwnd();
   h.send(
       {.seq = Seq{101}, .ack = next, .options = {.timestamps = wire::TcpTimestamps{7, w.tsval}}});
@@ -552,10 +558,7 @@ TEST(TailLossProbe, AfterATimeoutTheProbeIsNotJudgedAgain) {
   PacketHarness h;
   const WarmSender w = warm_sender(h);
   ASSERT_NE(w.t, nullptr);
-  const std::uint32_t second = drain_count(h);
-  const Seq next = w.una + second * 1448;
-  h.advance(10ms);
-  h.expect_tx({.seq = next - 1448, .len = 1448}, "the probe");
+  const Seq next = probe_the_second_burst(h, w);
   h.advance(w.t->rto());
   h.expect_tx({.seq = w.una, .len = 1448}, "the timeout's retransmission");
   ASSERT_EQ(h.stack().counters().rto_expired, 1u);
