@@ -158,9 +158,9 @@ void usage(const char* prog) {
       "  --addr A.B.C.D/LEN   our IPv4 address and on-link prefix (required)\n"
       "  --gateway G          next hop for other destinations\n"
       "  --stats              counters on stderr every second\n"
-      "  --buffer BYTES       each connection's send and receive buffer, 16384..67108864\n"
-      "                       (default 262144); a long or fast path needs its\n"
-      "                       bandwidth-delay product\n",
+      "  --buffer BYTES       fixes each connection's send and receive buffer at this\n"
+      "                       size, 16384..67108864 (default: 262144, growing with\n"
+      "                       the path's bandwidth-delay product up to 4194304)\n",
       prog);
 }
 

@@ -236,7 +236,15 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   }
   // Our MSS follows the MTU (RFC 9293 §3.7.1: MTU less the IPv4 and TCP headers): up to
   // it when --mtu was given, never above it otherwise.
-  if (common.buffer != 0) ec.tcp.send_buffer = ec.tcp.recv_buffer = common.buffer;
+  if (common.buffer != 0) {
+    ec.tcp.send_buffer = ec.tcp.recv_buffer = common.buffer;
+    ec.tcp.send_buffer_max = ec.tcp.recv_buffer_max = common.buffer;  // fixed: no auto-tuning
+  }
+  // Auto-tuning grows buffers with mbufs from the pool: together, the engines' growth
+  // may take half of it, at a full segment's payload per mbuf (the rest stays for the
+  // buffers connections start with, the receive rings and headers).
+  ec.tcp.autotune_budget = std::min<std::uint64_t>(
+      ec.tcp.autotune_budget, std::uint64_t{rte_mempool_avail_count(pool_)} / 2 * 1448 / engines);
   const std::uint16_t mtu = info->mtu;
   if (mtu > 40) {
     const auto from_mtu = static_cast<std::uint16_t>(mtu - 40);
@@ -393,14 +401,15 @@ void Runtime::print_engine(std::uint16_t index) const {
       "%srx %lu tx %lu | conns %zu tw %zu | est %lu act %lu pas %lu | segs in %lu out %lu "
       "retrans %lu (rto %lu fast %lu tlp %lu/%lu reorder %lu) | rst in %lu out %lu | arp req "
       "%lu/%lu | "
-      "tso %lu chained-rx %lu | mbufs %u clones %u | polls %lu rx in %lu (burst %.1f)%s%s\n",
+      "tso %lu chained-rx %lu | buffers grown rcv %lu snd %lu | mbufs %u clones %u | polls %lu "
+      "rx in %lu (burst %.1f)%s%s\n",
       prefix, u(e.rx_packets), u(e.tx_packets), eng.tcp().connection_count(),
       eng.tcp().time_wait_count(), u(t.established), u(t.active_opens), u(t.passive_opens),
       u(t.segs_in), u(t.segs_out), u(t.retrans_segs), u(t.rto_expired), u(t.fast_retransmits),
       u(t.tail_loss_probes), u(t.tlp_repairs), u(t.reorder_losses), u(t.rsts_in), u(t.rsts_out),
       u(e.arp_requests_in), u(e.arp_requests_out), u(t.tso_sends), u(e.rx_chained),
-      rte_mempool_in_use_count(pool_), rte_mempool_in_use_count(clone_pool_), u(e.polls),
-      u(e.rx_polls),
+      u(t.recv_buffer_grown), u(t.send_buffer_grown), rte_mempool_in_use_count(pool_),
+      rte_mempool_in_use_count(clone_pool_), u(e.polls), u(e.rx_polls),
       e.rx_polls != 0 ? static_cast<double>(e.rx_packets) / static_cast<double>(e.rx_polls) : 0.0,
       steer, drops);
 }

@@ -45,9 +45,10 @@ struct CommonOptions {
   wire::Ipv4Addr gateway{};
   bool stats = false;  ///< per-second counters on stderr
   std::uint16_t mtu = 0;
-  /// Each connection's send and receive buffer (TcpConfig::send_buffer, recv_buffer); 0:
-  /// TcpConfig's. Fixed for the connection's life: a long or fast path needs its
-  /// bandwidth-delay product.
+  /// Each connection's send and receive buffer (TcpConfig::send_buffer, recv_buffer), fixed
+  /// for the connection's life (auto-tuning off, as SO_RCVBUF/SO_SNDBUF turn Linux's off);
+  /// 0: TcpConfig's, which start at 256 KB and grow with the path's bandwidth-delay
+  /// product up to 4 MB.
   std::uint32_t buffer = 0;
 };
 

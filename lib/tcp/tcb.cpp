@@ -35,6 +35,8 @@ Tcb::Tcb(TcpStack& stack, const FourTuple& tuple) noexcept
       rtt_(stack.config().rto_initial, stack.config().rto_min, stack.config().rto_max),
       rcvbuf_(ooo_segment_limit(stack.config())) {
   const TcpConfig& c = stack.config();
+  rcv_limit_ = c.recv_buffer;
+  snd_limit_ = c.send_buffer;
   rcv_mss_ = c.mss;
   snd_mss_ = std::min(c.default_peer_mss, c.mss);
   no_delay_ = c.no_delay;
@@ -57,7 +59,7 @@ void Tcb::open_active(Seq iss, std::uint32_t ts_offset, time::Instant now) noexc
   snd_.max = iss;
   snd_.recover = iss;
   // Offer what we support; the peer's SYN-ACK decides (take_options).
-  rcv_wscale_ = c.window_scaling ? window_shift_for(c.recv_buffer) : 0;
+  rcv_wscale_ = c.window_scaling ? offered_window_shift(c) : 0;
   ts_offset_ = ts_offset;
   rcv_.adv = Seq{};
   set_state(TcpState::SynSent);  // RFC 9293 §3.10.1: OPEN, active → SYN-SENT
@@ -77,7 +79,7 @@ void Tcb::open_passive(const InSegment& syn, Seq iss, std::uint32_t ts_offset,
   snd_.max = iss;
   snd_.recover = iss;
   take_options(syn.th.options, false);
-  rcv_wscale_ = ws_ok_ ? window_shift_for(c.recv_buffer) : 0;
+  rcv_wscale_ = ws_ok_ ? offered_window_shift(c) : 0;
   ts_offset_ = ts_offset;
   snd_.wnd = syn.th.window;  // never scaled in a SYN (RFC 7323 §2.2)
   snd_.max_wnd = snd_.wnd;
@@ -103,7 +105,7 @@ void Tcb::open_from_cookie(const InSegment& ack, Seq iss, std::uint16_t mss, std
   snd_mss_ = std::min(std::max(mss, kMinPeerMss), c.mss);
   ws_ok_ = wscale != SynCookie::kNoWindowScale && c.window_scaling;
   snd_wscale_ = ws_ok_ ? wscale : 0;
-  rcv_wscale_ = ws_ok_ ? window_shift_for(c.recv_buffer) : 0;
+  rcv_wscale_ = ws_ok_ ? offered_window_shift(c) : 0;
   sack_ok_ = sack && c.sack;
   ts_ok_ = ts && c.timestamps && ack.th.options.timestamps.has_value();
   if (ts_ok_) ts_recent_ = ack.th.options.timestamps->tsval;
@@ -186,6 +188,11 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
   if (ts_ok_ && seg.th.options.timestamps.has_value() && seg.th.seq <= rcv_.nxt &&
       (seg.th.options.timestamps->tsval - ts_recent_) < 0x80000000u) {
     ts_recent_ = seg.th.options.timestamps->tsval;
+    // Receive-buffer auto-tuning: the round trip of its round is over when the peer echoes
+    // a TSval we sent after the round began.
+    if (drs_echo_ == time::Instant{} &&
+        static_cast<std::int32_t>(seg.th.options.timestamps->tsecr - drs_tsval_) > 0)
+      drs_echo_ = now;
   }
   if (!check_ack(seg, now)) return;
   if (state_ == TcpState::Closed || state_ == TcpState::TimeWait) return;
@@ -563,9 +570,12 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
   } else {
     arm_loss_timer(now);
   }
-  if (want_writable_ && send_space() > 0) {
-    want_writable_ = false;
-    post(kEvWritable);
+  if (want_writable_) {
+    autotune_send();
+    if (send_space() > 0) {
+      want_writable_ = false;
+      post(kEvWritable);
+    }
   }
 }
 
@@ -786,7 +796,7 @@ std::uint32_t Tcb::unsent_bytes() const noexcept {
 }
 
 std::uint32_t Tcb::receive_window() const noexcept {
-  const std::uint32_t buf = stack_.config().recv_buffer;
+  const std::uint32_t buf = rcv_limit_;
   const std::uint32_t used = rcvbuf_.readable() + rcvbuf_.ooo_bytes();
   const std::uint32_t space = buf > used ? buf - used : 0;
   return std::min(space, std::uint32_t{0xffff} << rcv_wscale_);
@@ -1121,6 +1131,59 @@ void Tcb::maybe_window_update() noexcept {
   }
 }
 
+// ======================================================================== buffer auto-tuning
+
+time::Duration Tcb::drs_round() const noexcept {
+  const time::Duration floor = std::chrono::milliseconds{1};
+  return rtt_.has_sample() && rtt_.srtt() > floor ? rtt_.srtt() : floor;
+}
+
+void Tcb::drs_restart(time::Instant now) noexcept {
+  drs_copied_ = 0;
+  drs_start_ = now;
+  drs_echo_ = time::Instant{};
+  drs_tsval_ = ts_now(now);
+}
+
+void Tcb::autotune_receive(time::Instant now) noexcept {
+  const bool first = drs_start_ == time::Instant{};
+  const std::uint64_t per_rtt = drs_copied_;  // a round trip or more (see note_read)
+  drs_restart(now);
+  if (first) return;  // the first round, from zero: nothing measured yet
+  const std::uint64_t before = drs_space_;
+  if (per_rtt <= before) return;  // no more than in an earlier round
+  // An application that leaves most of the buffer unread is what holds the peer back: a
+  // larger buffer would only hold more unread data.
+  if (rcvbuf_.readable() > rcv_limit_ / 2) return;
+  drs_space_ = static_cast<std::uint32_t>(per_rtt);
+  const TcpConfig& c = stack_.config();
+  // Never more than the window field can offer with the scale agreed.
+  const std::uint32_t ceiling = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(recv_buffer_ceiling(c), std::uint64_t{0xffff} << rcv_wscale_));
+  // Room for twice what the application took in a round trip, so that the peer's window
+  // can double (slow start) without waiting for ours, plus 16 segments of slack; and while
+  // that amount grows, up to three times as much (a doubling gives 3x).
+  std::uint64_t target = 2 * per_rtt + 16ull * rcv_mss_;
+  if (before > 0) target += 2 * target * std::min(per_rtt - before, before) / before;
+  if (grow_buffer(rcv_limit_, target, ceiling)) ++stack_.counters_.recv_buffer_grown;
+}
+
+bool Tcb::grow_buffer(std::uint32_t& limit, std::uint64_t target, std::uint32_t ceiling) noexcept {
+  if (target <= limit || limit >= ceiling) return false;
+  const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(target, ceiling));
+  const std::uint32_t grow = stack_.autotune_take(want - limit);
+  limit += grow;
+  return grow > 0;
+}
+
+void Tcb::autotune_send() noexcept {
+  // Linux's rule (tcp_sndbuf_expand): twice the congestion window, one window in flight
+  // and one queued behind it. The window grows only while the buffer lets it fill
+  // (window validation), so the two grow together.
+  if (grow_buffer(snd_limit_, 2ull * cc()->cwnd(), send_buffer_ceiling(stack_.config())))
+    ++stack_.counters_.send_buffer_grown;
+}
+
 std::uint32_t Tcb::ts_now(time::Instant now) const noexcept {
   return stack_.ts_clock(now) + ts_offset_;
 }
@@ -1398,6 +1461,14 @@ void Tcb::terminate(CloseReason reason) noexcept {
   if (state_ != TcpState::TimeWait) set_state(TcpState::Closed);
   close_reason_ = reason;
   sndbuf_.clear();
+  // What auto-tuning added goes back to the engine's budget; data still unread stays
+  // readable (receive_window() no longer matters).
+  if (const TcpConfig& c = stack_.config();
+      rcv_limit_ != c.recv_buffer || snd_limit_ != c.send_buffer) [[unlikely]] {
+    stack_.autotune_give((rcv_limit_ - c.recv_buffer) + (snd_limit_ - c.send_buffer));
+    rcv_limit_ = c.recv_buffer;
+    snd_limit_ = c.send_buffer;
+  }
   post(kEvClosed);
   stack_.release(*this);
 }
@@ -1406,7 +1477,7 @@ void Tcb::terminate(CloseReason reason) noexcept {
 
 std::uint32_t Tcb::send_space() const noexcept {
   if (!kCanSend.has(state_) || fin_queued_) return 0;
-  const std::uint32_t limit = stack_.config().send_buffer;
+  const std::uint32_t limit = snd_limit_;
   return sndbuf_.size() < limit ? limit - sndbuf_.size() : 0;
 }
 
@@ -1440,13 +1511,18 @@ bool Tcb::send(rte_mbuf* chain) noexcept {
 
 std::uint32_t Tcb::read(std::span<std::uint8_t> dst) noexcept {
   const std::uint32_t n = rcvbuf_.read(dst);
-  if (n > 0) maybe_window_update();
+  if (n > 0) {
+    note_read(n, stack_.now());
+    maybe_window_update();
+  }
   stack_.dispatch(*this);
   return n;
 }
 
 void Tcb::consume(std::uint32_t n) noexcept {
-  rcvbuf_.consume(std::min(n, rcvbuf_.readable()));
+  n = std::min(n, rcvbuf_.readable());
+  rcvbuf_.consume(n);
+  if (n > 0) note_read(n, stack_.now());
   maybe_window_update();
   stack_.dispatch(*this);
 }

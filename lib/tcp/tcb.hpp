@@ -118,6 +118,9 @@ class Tcb {
   [[nodiscard]] bool retransmit_timer_armed() const noexcept { return rtx_timer_.scheduled(); }
   [[nodiscard]] bool delayed_ack_pending() const noexcept { return delack_timer_.scheduled(); }
   [[nodiscard]] std::uint32_t send_buffered() const noexcept { return sndbuf_.size(); }
+  /// The receive and send buffers' sizes now (auto-tuning grows them; TcpConfig).
+  [[nodiscard]] std::uint32_t recv_buffer_size() const noexcept { return rcv_limit_; }
+  [[nodiscard]] std::uint32_t send_buffer_size() const noexcept { return snd_limit_; }
   [[nodiscard]] Listener* listener() const noexcept { return listener_; }
 
  private:
@@ -181,6 +184,23 @@ class Tcb {
   void retransmit_in_recovery(time::Instant now) noexcept;
   void schedule_ack(time::Instant now, bool immediate) noexcept;
   void maybe_window_update() noexcept;
+  /// The application took n bytes: count them, and once a round trip has passed let the
+  /// receive buffer grow (dynamic right-sizing; TcpConfig::recv_buffer_max).
+  void note_read(std::uint32_t n, time::Instant now) noexcept {
+    drs_copied_ += n;
+    if (ts_ok_ ? drs_echo_ != time::Instant{} : now - drs_start_ >= drs_round()) [[unlikely]]
+      autotune_receive(now);
+  }
+  [[nodiscard]] time::Duration drs_round() const noexcept;
+  void autotune_receive(time::Instant now) noexcept;
+  /// The application is held back by a full send buffer: grow it towards twice the
+  /// congestion window (TcpConfig::send_buffer_max).
+  void autotune_send() noexcept;
+  /// Raises `limit` towards min(target, ceiling) as far as the engine's budget allows;
+  /// true if it grew.
+  bool grow_buffer(std::uint32_t& limit, std::uint64_t target, std::uint32_t ceiling) noexcept;
+  /// Starts a measuring round of the receive-buffer auto-tuning at `now`.
+  void drs_restart(time::Instant now) noexcept;
   [[nodiscard]] std::uint32_t receive_window() const noexcept;
   [[nodiscard]] std::uint16_t window_field() noexcept;
   /// NOP NOP TS(10), on every segment once timestamps are on (RFC 7323 Appendix A layout).
@@ -268,6 +288,18 @@ class Tcb {
   time::Instant rtt_start_{};
   time::Instant last_rx_{};  ///< last segment received (keepalive idle)
   time::Instant last_tx_{};  ///< last data sent (RFC 5681 §4.1 restart after idle)
+
+  // Buffer auto-tuning (TcpConfig::recv_buffer_max, send_buffer_max). A round of the
+  // receive side ends at the first read after a round trip: after a segment echoed a TSval
+  // we sent once it had begun (drs_echo_ is when that came), or without timestamps after
+  // max(SRTT, 1 ms). The first round, from zero, only starts the next.
+  std::uint32_t rcv_limit_;       ///< receive buffer now
+  std::uint32_t snd_limit_;       ///< send buffer now
+  std::uint32_t drs_copied_ = 0;  ///< bytes the application took this round
+  std::uint32_t drs_space_ = 0;   ///< the most it took per round trip so far
+  std::uint32_t drs_tsval_ = 0;   ///< our TSval when the round began
+  time::Instant drs_start_{};
+  time::Instant drs_echo_{};  ///< when the round trip was over; {} while it is not
 
   std::uint32_t ts_recent_ = 0;  ///< RFC 7323 TS.Recent
   std::uint32_t ts_offset_ = 0;  ///< per-connection random TSval offset (RFC 7323 §5.4)

@@ -19,15 +19,30 @@ struct TcpConfig {
   /// Effective send MSS when the peer's SYN carries no MSS option (RFC 9293 §3.7.1, RFC 6691).
   std::uint16_t default_peer_mss = 536;
   /// Bytes of in-order plus out-of-order data we hold for the application; shapes rcv.wnd.
+  /// Where the buffer starts; it grows towards recv_buffer_max (auto-tuning, below).
   std::uint32_t recv_buffer = 256 * 1024;
+  /// Receive-buffer auto-tuning (dynamic right-sizing, as Linux's tcp_rcv_space_adjust):
+  /// once per round trip the buffer grows to twice what the application read in it (more
+  /// while that amount is growing), so the window never holds back a peer the application
+  /// keeps up with, and a slow reader never gets more. At most this many bytes; at or
+  /// below recv_buffer the buffer stays fixed. The window scale we offer is sized for it.
+  std::uint32_t recv_buffer_max = 4 * 1024 * 1024;
   /// Out-of-order segments one connection holds for reassembly, at most; a segment beyond
   /// is dropped (and counted), never one already held (that would renege on a SACK). 0:
   /// enough for the whole receive window in segments of half our MSS (see
   /// ooo_segment_limit), so a peer's full-sized segments are never dropped while the window
   /// has room, and one sending tiny segments still holds at most that many mbufs.
   std::uint16_t max_ooo_segments = 0;
-  /// Bytes of unacknowledged plus unsent data the application may queue.
+  /// Bytes of unacknowledged plus unsent data the application may queue, to begin with.
   std::uint32_t send_buffer = 256 * 1024;
+  /// Send-buffer auto-tuning: while the application fills the buffer, it grows to twice
+  /// the congestion window, so the window is never held back by the buffer. At most this
+  /// many bytes; at or below send_buffer the buffer stays fixed.
+  std::uint32_t send_buffer_max = 4 * 1024 * 1024;
+  /// What auto-tuning may add, over all of one engine's connections together, beyond
+  /// their starting buffers: the bytes are mbufs from a fixed pool (Runtime sizes this
+  /// from it). A connection whose growth would exceed it keeps the size it has.
+  std::uint64_t autotune_budget = 32ull * 1024 * 1024;
   bool window_scaling = true;  ///< RFC 7323 §2
   bool timestamps = true;      ///< RFC 7323 §3-5 (RTTM and PAWS)
   bool sack = true;            ///< RFC 2018 / RFC 6675
@@ -77,13 +92,30 @@ constexpr std::uint8_t window_shift_for(std::uint32_t buffer) noexcept {
   return s;
 }
 
+/// The largest receive buffer a connection may have: recv_buffer, or recv_buffer_max when
+/// auto-tuning may grow it that far.
+constexpr std::uint32_t recv_buffer_ceiling(const TcpConfig& c) noexcept {
+  return c.recv_buffer_max > c.recv_buffer ? c.recv_buffer_max : c.recv_buffer;
+}
+
+/// The largest send buffer a connection may have (send_buffer, or send_buffer_max).
+constexpr std::uint32_t send_buffer_ceiling(const TcpConfig& c) noexcept {
+  return c.send_buffer_max > c.send_buffer ? c.send_buffer_max : c.send_buffer;
+}
+
+/// The window scale our SYN and SYN-ACK offer: room for the largest receive buffer.
+constexpr std::uint8_t offered_window_shift(const TcpConfig& c) noexcept {
+  return window_shift_for(recv_buffer_ceiling(c));
+}
+
 /// The out-of-order segment limit in effect (TcpConfig::max_ooo_segments, 0 resolved):
-/// 2 * recv_buffer / mss, at least 64 and at most 65535. With the defaults (256 KiB, MSS
-/// 1460) 360, against the 182 segments of 1448 bytes that fill the window.
+/// 2 * the largest receive buffer / mss, at least 64 and at most 65535. With a fixed
+/// 256 KiB buffer and MSS 1460, 360, against the 182 segments of 1448 bytes that fill the
+/// window; with the default 4 MiB ceiling, 5,746. A limit, not a reservation.
 constexpr std::uint16_t ooo_segment_limit(const TcpConfig& c) noexcept {
   if (c.max_ooo_segments != 0) return c.max_ooo_segments;
   const std::uint32_t mss = c.mss > 0 ? c.mss : 1u;
-  const std::uint64_t n = 2ull * c.recv_buffer / mss + 1u;
+  const std::uint64_t n = 2ull * recv_buffer_ceiling(c) / mss + 1u;
   return static_cast<std::uint16_t>(n < 64 ? 64 : n > 0xffff ? 0xffff : n);
 }
 

@@ -114,6 +114,8 @@ struct TcpCounters {
   std::uint64_t syn_cookies_accepted = 0;
   std::uint64_t synack_retrans = 0;
   std::uint64_t syn_retrans = 0;
+  std::uint64_t recv_buffer_grown = 0;  ///< receive buffers grown by auto-tuning (times)
+  std::uint64_t send_buffer_grown = 0;  ///< send buffers grown by auto-tuning (times)
   std::array<std::uint64_t, kTcpDropCount> drops{};
 
   void drop(TcpDrop d) noexcept { ++drops[static_cast<std::size_t>(d)]; }

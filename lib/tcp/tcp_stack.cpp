@@ -162,7 +162,7 @@ void TcpStack::input_listen(Listener& l, InSegment& seg, time::Instant now,
     s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.recv_buffer, 0xffff));
     s.options.mss = config_.mss;
     if (kept.window_scale != SynCookie::kNoWindowScale) {
-      s.options.window_scale = window_shift_for(config_.recv_buffer);
+      s.options.window_scale = offered_window_shift(config_);
     }
     s.options.sack_permitted = kept.sack_permitted;
     if (kept.timestamps)

@@ -226,6 +226,16 @@ class TcpStack {
   void dispatch_listeners() noexcept;
 
   [[nodiscard]] std::uint32_t ts_clock(time::Instant now) const noexcept;
+  /// Buffer auto-tuning's shared budget (TcpConfig::autotune_budget): takes up to `want`
+  /// bytes of it and returns how many; autotune_give returns them.
+  std::uint32_t autotune_take(std::uint32_t want) noexcept {
+    const std::uint64_t left =
+        config_.autotune_budget > autotuned_ ? config_.autotune_budget - autotuned_ : 0;
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(want, left));
+    autotuned_ += n;
+    return n;
+  }
+  void autotune_give(std::uint64_t n) noexcept { autotuned_ -= std::min(n, autotuned_); }
 
   TcpConfig config_;
   StackResources res_;
@@ -234,6 +244,7 @@ class TcpStack {
   time::Instant epoch_;
   time::TimerWheel wheel_;
   TcpCounters counters_;
+  std::uint64_t autotuned_ = 0;  ///< bytes buffers have grown by, all connections together
   IsnGenerator isn_;
   SynCookie cookies_;
 

@@ -22,7 +22,7 @@ TEST(Listen, SynGetsSynAckWithOurOptionsThenAckEstablishes) {
   const Captured sa = h.expect_tx({.ack = Seq{1001}, .flags = Flag::Syn | Flag::Ack, .len = 0u});
   EXPECT_EQ(sa.tcp.options.mss, 1460);
   ASSERT_TRUE(sa.tcp.options.window_scale.has_value());
-  EXPECT_EQ(*sa.tcp.options.window_scale, tcp::window_shift_for(h.stack().config().recv_buffer));
+  EXPECT_EQ(*sa.tcp.options.window_scale, tcp::offered_window_shift(h.stack().config()));
   EXPECT_TRUE(sa.tcp.options.sack_permitted);
   ASSERT_TRUE(sa.tcp.options.timestamps.has_value());
   EXPECT_EQ(sa.tcp.options.timestamps->tsecr, 555u);  // echoes the peer's TSval

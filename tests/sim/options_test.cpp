@@ -97,15 +97,16 @@ TEST(WindowScale, OurAdvertisedWindowIsTheSpaceShiftedByOurScale) {
   PacketHarness h;
   tcp::Tcb* t = h.open_passive(Seq{100}, {.mss = 1460, .window_scale = 7});
   ASSERT_NE(t, nullptr);
-  const std::uint8_t shift = tcp::window_shift_for(h.stack().config().recv_buffer);
+  const std::uint8_t shift = tcp::offered_window_shift(h.stack().config());
   ASSERT_EQ(t->rcv_wscale(), shift);
-  ASSERT_EQ(shift, 3);  // 256 KiB needs a shift of 3 to fit 16 bits
+  // Sized for the 4 MiB the buffer may grow to (auto-tuning), not the 256 KiB it starts at.
+  ASSERT_EQ(shift, 7);
   h.acceptor.handlers[0].auto_read = false;
   const Seq our = t->snd_nxt();
   h.send({.seq = Seq{101}, .ack = our, .payload = pattern_bytes(1000, 3)});
   h.advance(40ms);
-  // 262144 - 1000 unread bytes = 261144, >> 3 = 32643.
-  h.expect_tx({.seq = our, .ack = Seq{1101}, .flags = Flag::Ack, .window = 32643});
+  // 262144 - 1000 unread bytes = 261144, >> 7 = 2040.2, rounded up (never shrink).
+  h.expect_tx({.seq = our, .ack = Seq{1101}, .flags = Flag::Ack, .window = 2041});
 }
 
 TEST(WindowScale, PeerWindowIsShiftedByItsScaleAndLimitsWhatWeSend) {
@@ -422,6 +423,9 @@ std::vector<std::uint8_t> slice(const std::vector<std::uint8_t>& v, std::size_t 
 
 TEST(Reassembly, TheLimitCoversTheWholeWindowInHalfSizedSegments) {
   tcp::TcpConfig c;
+  EXPECT_GE(tcp::ooo_segment_limit(c), 2 * c.recv_buffer_max / c.mss)
+      << "room for the window the buffer may grow to";
+  c.recv_buffer_max = 0;  // fixed buffers
   EXPECT_GE(tcp::ooo_segment_limit(c), 2 * c.recv_buffer / c.mss);
   c.recv_buffer = 16 * 1024;
   EXPECT_EQ(tcp::ooo_segment_limit(c), 64) << "never below the old fixed limit";

@@ -58,21 +58,9 @@ class RecoveryTest : public ::testing::Test {
   /// A sends n pattern bytes; runs until B has read them all (or `limit` passes).
   bool transfer(std::size_t n, time::Duration limit = 120s) {
     sent_ = pattern_bytes(n, 7);
-    std::size_t off = 0;
-    auto pump = [&] {
-      while (off < sent_.size() && a_ != nullptr) {
-        const std::uint32_t k = a_->send(std::span<const std::uint8_t>(sent_).subspan(off));
-        if (k == 0) break;
-        off += k;
-      }
-    };
-    net_->set_after_event(pump);
-    pump();
-    net_->flush();
-    const bool ok =
-        net_->run_until([&] { return received().size() >= sent_.size(); }, net_->now() + limit);
-    net_->set_after_event(nullptr);
-    return ok && received() == sent_;
+    return send_until(
+               *net_, a_, sent_, [&] { return received().size() >= sent_.size(); }, limit) &&
+           received() == sent_;
   }
 
   std::vector<std::uint8_t>& received() { return acceptor_.handlers.back().received; }

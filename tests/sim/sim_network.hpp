@@ -109,6 +109,16 @@ struct WireSegment {
   [[nodiscard]] std::uint32_t payload_len() const { return frame.payload_len; }
 };
 
+/// Sends bytes[off..] on *t as far as its send buffer takes them, advancing off; nothing
+/// if *t is gone (nullptr). As an after-event hook it keeps a transfer going.
+inline void send_more(tcp::Tcb* t, std::span<const std::uint8_t> bytes, std::size_t& off) {
+  while (off < bytes.size() && t != nullptr) {
+    const std::uint32_t k = t->send(bytes.subspan(off));
+    if (k == 0) break;
+    off += k;
+  }
+}
+
 class SimNetwork {
  public:
   struct Options {
@@ -255,6 +265,20 @@ class SimNetwork {
   std::size_t pcap_frames_ = 0;
   std::vector<std::string> errors_;
 };
+
+/// Sends `bytes` on *from (send_more after every event), and runs `net` until `done()` or
+/// until `limit` has passed; returns done().
+inline bool send_until(SimNetwork& net, tcp::Tcb*& from, std::span<const std::uint8_t> bytes,
+                       const std::function<bool()>& done, time::Duration limit) {
+  std::size_t off = 0;
+  auto pump = [&] { send_more(from, bytes, off); };
+  net.set_after_event(pump);
+  pump();
+  net.flush();
+  const bool ok = net.run_until(done, net.now() + limit);
+  net.set_after_event(nullptr);
+  return ok;
+}
 
 /// Checks TCP invariants on one connection (a_port <-> b_port) of a SimNetwork after every
 /// event and on every frame: SND.UNA <= SND.NXT; nothing sent beyond the window the
