@@ -1146,10 +1146,8 @@ void Tcb::drs_restart(time::Instant now) noexcept {
 }
 
 void Tcb::autotune_receive(time::Instant now) noexcept {
-  const bool first = drs_start_ == time::Instant{};
   const std::uint64_t per_rtt = drs_copied_;  // a round trip or more (see note_read)
   drs_restart(now);
-  if (first) return;  // the first round, from zero: nothing measured yet
   const std::uint64_t before = drs_space_;
   if (per_rtt <= before) return;  // no more than in an earlier round
   // An application that leaves most of the buffer unread is what holds the peer back: a
@@ -1444,6 +1442,7 @@ void Tcb::enter_established(time::Instant now) noexcept {
   set_state(fin_queued_ ? TcpState::FinWait1 : TcpState::Established);
   cc()->init(effective_mss(), now);
   last_rx_ = now;
+  drs_restart(now);  // the first round of receive-buffer auto-tuning
   if (!passive_) post(kEvConnected);
   if (keepalive_) restart_keepalive(now);
 }

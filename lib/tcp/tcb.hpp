@@ -292,7 +292,7 @@ class Tcb {
   // Buffer auto-tuning (TcpConfig::recv_buffer_max, send_buffer_max). A round of the
   // receive side ends at the first read after a round trip: after a segment echoed a TSval
   // we sent once it had begun (drs_echo_ is when that came), or without timestamps after
-  // max(SRTT, 1 ms). The first round, from zero, only starts the next.
+  // max(SRTT, 1 ms). The first begins as the connection is established.
   std::uint32_t rcv_limit_;       ///< receive buffer now
   std::uint32_t snd_limit_;       ///< send buffer now
   std::uint32_t drs_copied_ = 0;  ///< bytes the application took this round
