@@ -190,9 +190,9 @@ void Tcb::input(InSegment& seg, time::Instant now) noexcept {
     ts_recent_ = seg.th.options.timestamps->tsval;
     // Receive-buffer auto-tuning: the round trip of its round is over when the peer echoes
     // a TSval we sent after the round began.
-    if (drs_echo_ == time::Instant{} &&
+    if (!drs_echoed_ &&
         static_cast<std::int32_t>(seg.th.options.timestamps->tsecr - drs_tsval_) > 0)
-      drs_echo_ = now;
+      drs_echoed_ = true;
   }
   if (!check_ack(seg, now)) return;
   if (state_ == TcpState::Closed || state_ == TcpState::TimeWait) return;
@@ -1133,15 +1133,16 @@ void Tcb::maybe_window_update() noexcept {
 
 // ======================================================================== buffer auto-tuning
 
-time::Duration Tcb::drs_round() const noexcept {
-  const time::Duration floor = std::chrono::milliseconds{1};
-  return rtt_.has_sample() && rtt_.srtt() > floor ? rtt_.srtt() : floor;
+bool Tcb::drs_round_over(time::Instant now) const noexcept {
+  const auto srtt_ms = std::chrono::duration_cast<std::chrono::milliseconds>(rtt_.srtt()).count();
+  const std::uint32_t round =
+      rtt_.has_sample() && srtt_ms > 1 ? static_cast<std::uint32_t>(srtt_ms) : 1u;
+  return ts_now(now) - drs_tsval_ >= round;
 }
 
 void Tcb::drs_restart(time::Instant now) noexcept {
   drs_copied_ = 0;
-  drs_start_ = now;
-  drs_echo_ = time::Instant{};
+  drs_echoed_ = false;
   drs_tsval_ = ts_now(now);
 }
 

@@ -188,10 +188,11 @@ class Tcb {
   /// receive buffer grow (dynamic right-sizing; TcpConfig::recv_buffer_max).
   void note_read(std::uint32_t n, time::Instant now) noexcept {
     drs_copied_ += n;
-    if (ts_ok_ ? drs_echo_ != time::Instant{} : now - drs_start_ >= drs_round()) [[unlikely]]
+    if (ts_ok_ ? drs_echoed_ : drs_round_over(now)) [[unlikely]]
       autotune_receive(now);
   }
-  [[nodiscard]] time::Duration drs_round() const noexcept;
+  /// Without timestamps: has max(SRTT, 1 ms) passed since the round began?
+  [[nodiscard]] bool drs_round_over(time::Instant now) const noexcept;
   void autotune_receive(time::Instant now) noexcept;
   /// The application is held back by a full send buffer: grow it towards twice the
   /// congestion window (TcpConfig::send_buffer_max).
@@ -291,15 +292,13 @@ class Tcb {
 
   // Buffer auto-tuning (TcpConfig::recv_buffer_max, send_buffer_max). A round of the
   // receive side ends at the first read after a round trip: after a segment echoed a TSval
-  // we sent once it had begun (drs_echo_ is when that came), or without timestamps after
-  // max(SRTT, 1 ms). The first begins as the connection is established.
+  // we sent once it had begun (drs_echoed_), or without timestamps after max(SRTT, 1 ms)
+  // on the same millisecond clock. The first begins as the connection is established.
   std::uint32_t rcv_limit_;       ///< receive buffer now
   std::uint32_t snd_limit_;       ///< send buffer now
   std::uint32_t drs_copied_ = 0;  ///< bytes the application took this round
   std::uint32_t drs_space_ = 0;   ///< the most it took per round trip so far
-  std::uint32_t drs_tsval_ = 0;   ///< our TSval when the round began
-  time::Instant drs_start_{};
-  time::Instant drs_echo_{};  ///< when the round trip was over; {} while it is not
+  std::uint32_t drs_tsval_ = 0;   ///< our TSval (ts_now) when the round began
 
   std::uint32_t ts_recent_ = 0;  ///< RFC 7323 TS.Recent
   std::uint32_t ts_offset_ = 0;  ///< per-connection random TSval offset (RFC 7323 §5.4)
@@ -357,6 +356,7 @@ class Tcb {
   bool terminated_ : 1 = false;   ///< terminate() ran: on_closed is queued
   bool dsack_pending_ : 1 = false;  ///< the next segment carries a D-SACK block
   bool oow_acked_ : 1 = false;      ///< oow_ack_ms_ is set
+  bool drs_echoed_ : 1 = false;     ///< this round's round trip is over (auto-tuning)
 
   RttEstimator rtt_;
   CcStorage cc_;
