@@ -188,11 +188,14 @@ class Tcb {
   /// receive buffer grow (dynamic right-sizing; TcpConfig::recv_buffer_max).
   void note_read(std::uint32_t n, time::Instant now) noexcept {
     drs_copied_ += n;
-    if (ts_ok_ ? drs_echoed_ : drs_round_over(now)) [[unlikely]]
+    if (drs_ticks(now) - drs_start_ >= drs_round_) [[unlikely]]
       autotune_receive(now);
   }
-  /// Without timestamps: has max(SRTT, 1 ms) passed since the round began?
-  [[nodiscard]] bool drs_round_over(time::Instant now) const noexcept;
+  /// The auto-tuning clock: 1.024 us ticks, modulo 2^32 (73 minutes).
+  static std::uint32_t drs_ticks(time::Instant now) noexcept {
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(now.time_since_epoch().count()) >>
+                                      10);
+  }
   void autotune_receive(time::Instant now) noexcept;
   /// The application is held back by a full send buffer: grow it towards twice the
   /// congestion window (TcpConfig::send_buffer_max).
@@ -291,14 +294,14 @@ class Tcb {
   time::Instant last_tx_{};  ///< last data sent (RFC 5681 §4.1 restart after idle)
 
   // Buffer auto-tuning (TcpConfig::recv_buffer_max, send_buffer_max). A round of the
-  // receive side ends at the first read after a round trip: after a segment echoed a TSval
-  // we sent once it had begun (drs_echoed_), or without timestamps after max(SRTT, 1 ms)
-  // on the same millisecond clock. The first begins as the connection is established.
+  // receive side ends at the first read once SRTT has passed (at least 100 us; 1 ms before
+  // any sample). The first begins as the connection is established.
   std::uint32_t rcv_limit_;       ///< receive buffer now
   std::uint32_t snd_limit_;       ///< send buffer now
   std::uint32_t drs_copied_ = 0;  ///< bytes the application took this round
   std::uint32_t drs_space_ = 0;   ///< the most it took per round trip so far
-  std::uint32_t drs_tsval_ = 0;   ///< our TSval (ts_now) when the round began
+  std::uint32_t drs_start_ = 0;   ///< when the round began (drs_ticks)
+  std::uint32_t drs_round_ = 0;   ///< how long it lasts (drs_ticks)
 
   std::uint32_t ts_recent_ = 0;  ///< RFC 7323 TS.Recent
   std::uint32_t ts_offset_ = 0;  ///< per-connection random TSval offset (RFC 7323 §5.4)
@@ -356,7 +359,6 @@ class Tcb {
   bool terminated_ : 1 = false;   ///< terminate() ran: on_closed is queued
   bool dsack_pending_ : 1 = false;  ///< the next segment carries a D-SACK block
   bool oow_acked_ : 1 = false;      ///< oow_ack_ms_ is set
-  bool drs_echoed_ : 1 = false;     ///< this round's round trip is over (auto-tuning)
 
   RttEstimator rtt_;
   CcStorage cc_;
