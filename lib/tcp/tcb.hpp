@@ -197,8 +197,8 @@ class Tcb {
                                       10);
   }
   void autotune_receive(time::Instant now) noexcept;
-  /// The application is held back by a full send buffer: grow it towards twice the
-  /// congestion window (TcpConfig::send_buffer_max).
+  /// The application is held back by a full send buffer: grow it towards twice
+  /// min(cwnd, the peer's largest window) (TcpConfig::send_buffer_max).
   void autotune_send() noexcept;
   /// Raises `limit` towards min(target, ceiling) as far as the engine's budget allows;
   /// true if it grew.

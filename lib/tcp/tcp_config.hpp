@@ -22,10 +22,11 @@ struct TcpConfig {
   /// Where the buffer starts; it grows towards recv_buffer_max (auto-tuning, below).
   std::uint32_t recv_buffer = 256 * 1024;
   /// Receive-buffer auto-tuning (dynamic right-sizing, as Linux's tcp_rcv_space_adjust):
-  /// once per round trip the buffer grows to twice what the application read in it (more
-  /// while that amount is growing), so the window never holds back a peer the application
-  /// keeps up with, and a slow reader never gets more. At most this many bytes; at or
-  /// below recv_buffer the buffer stays fixed. The window scale we offer is sized for it.
+  /// once per round trip (SRTT) the buffer grows to twice what the application read in it
+  /// (more while that amount is growing), so the window never holds back a peer the
+  /// application keeps up with; one that leaves most of the buffer unread gets no more.
+  /// At most this many bytes; at or below recv_buffer the buffer stays fixed. The window
+  /// scale we offer is sized for it.
   std::uint32_t recv_buffer_max = 4 * 1024 * 1024;
   /// Out-of-order segments one connection holds for reassembly, at most; a segment beyond
   /// is dropped (and counted), never one already held (that would renege on a SACK). 0:
@@ -36,8 +37,8 @@ struct TcpConfig {
   /// Bytes of unacknowledged plus unsent data the application may queue, to begin with.
   std::uint32_t send_buffer = 256 * 1024;
   /// Send-buffer auto-tuning: while the application fills the buffer, it grows to twice
-  /// the congestion window, so the window is never held back by the buffer. At most this
-  /// many bytes; at or below send_buffer the buffer stays fixed.
+  /// min(congestion window, the peer's largest window), so neither window is held back by
+  /// the buffer. At most this many bytes; at or below send_buffer the buffer stays fixed.
   std::uint32_t send_buffer_max = 4 * 1024 * 1024;
   /// What auto-tuning may add, over all of one engine's connections together, beyond
   /// their starting buffers: the bytes are mbufs from a fixed pool (Runtime sizes this
