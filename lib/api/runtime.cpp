@@ -234,8 +234,6 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
     }
     std::fprintf(stderr, "%s: impaired link (testing): %s\n", argv_[0], spec);
   }
-  // Our MSS follows the MTU (RFC 9293 §3.7.1: MTU less the IPv4 and TCP headers): up to
-  // it when --mtu was given, never above it otherwise.
   if (common.buffer != 0) {
     ec.tcp.send_buffer = ec.tcp.recv_buffer = common.buffer;
     ec.tcp.send_buffer_max = ec.tcp.recv_buffer_max = common.buffer;  // fixed: no auto-tuning
@@ -245,6 +243,8 @@ Result<void, Errc> Runtime::configure(const CommonOptions& common,
   // buffers connections start with, the receive rings and headers).
   ec.tcp.autotune_budget = std::min<std::uint64_t>(
       ec.tcp.autotune_budget, std::uint64_t{rte_mempool_avail_count(pool_)} / 2 * 1448 / engines);
+  // Our MSS follows the MTU (RFC 9293 §3.7.1: MTU less the IPv4 and TCP headers): up to
+  // it when --mtu was given, never above it otherwise.
   const std::uint16_t mtu = info->mtu;
   if (mtu > 40) {
     const auto from_mtu = static_cast<std::uint16_t>(mtu - 40);

@@ -544,6 +544,7 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
     // RFC 8985 §7.4: the probe filled a hole. The loss is answered as a fast retransmit's
     // would be, without a recovery, and this ACK does not grow the window.
     dupacks_ = 0;
+    ++stack_.counters_.tlp_repairs;
     if (snd_.recover < tlp_end_) cc()->on_loss(bytes_in_flight(), now);
   } else {
     dupacks_ = 0;
@@ -578,13 +579,11 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
 // so with a D-SACK (RFC 2883: a first block below the cumulative ACK) over the probe's end
 // (Linux's reaches one further when the probe carried our FIN); then only ACKs were lost.
 // Without one the probe filled a hole.
-bool Tcb::tlp_repaired(const InSegment& seg) noexcept {
+bool Tcb::tlp_repaired(const InSegment& seg) const noexcept {
   const auto blocks = seg.th.options.sack_blocks();
-  if (!blocks.empty() && blocks[0].right <= seg.th.ack && blocks[0].left < tlp_end_ &&
-      tlp_end_ <= blocks[0].right)
-    return false;
-  ++stack_.counters_.tlp_repairs;
-  return true;
+  const bool dsack_over_probe = !blocks.empty() && blocks[0].right <= seg.th.ack &&
+                                blocks[0].left < tlp_end_ && tlp_end_ <= blocks[0].right;
+  return !dsack_over_probe;
 }
 
 void Tcb::process_dup_ack(const InSegment& seg, time::Instant now) noexcept {

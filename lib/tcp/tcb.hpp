@@ -162,7 +162,7 @@ class Tcb {
   void process_fin(time::Instant now) noexcept;                           // eighth
   void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
   void process_dup_ack(const InSegment& seg, time::Instant now) noexcept;
-  [[nodiscard]] bool tlp_repaired(const InSegment& seg) noexcept;
+  [[nodiscard]] bool tlp_repaired(const InSegment& seg) const noexcept;
   /// Fast retransmit of SND.UNA's segment and SACK/NewReno recovery (RFC 5681 §3.2, RFC
   /// 6675 §5), once it is deemed lost.
   void start_recovery(time::Instant now) noexcept;
@@ -299,7 +299,9 @@ class Tcb {
   std::uint32_t rcv_limit_;       ///< receive buffer now
   std::uint32_t snd_limit_;       ///< send buffer now
   std::uint32_t drs_copied_ = 0;  ///< bytes the application took this round
-  std::uint32_t drs_space_ = 0;   ///< the most it took per round trip so far
+  /// The most it took in one round so far (not counting rounds that left most of the
+  /// buffer unread).
+  std::uint32_t drs_space_ = 0;
   std::uint32_t drs_start_ = 0;   ///< when the round began (drs_ticks)
   std::uint32_t drs_round_ = 0;   ///< how long it lasts (drs_ticks)
 
