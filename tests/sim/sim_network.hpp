@@ -109,8 +109,8 @@ struct WireSegment {
   [[nodiscard]] std::uint32_t payload_len() const { return frame.payload_len; }
 };
 
-/// Sends bytes[off..] on *t as far as its send buffer takes them, advancing off; nothing
-/// if *t is gone (nullptr). As an after-event hook it keeps a transfer going.
+/// Sends bytes[off..] on t as far as its send buffer takes them, advancing off; nothing
+/// once t is gone (nullptr). As an after-event hook it keeps a transfer going.
 inline void send_more(tcp::Tcb* t, std::span<const std::uint8_t> bytes, std::size_t& off) {
   while (off < bytes.size() && t != nullptr) {
     const std::uint32_t k = t->send(bytes.subspan(off));
