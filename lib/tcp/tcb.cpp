@@ -58,6 +58,7 @@ void Tcb::open_active(Seq iss, std::uint32_t ts_offset, time::Instant now) noexc
   snd_.nxt = iss;
   snd_.max = iss;
   snd_.recover = iss;
+  high_rxt_ = iss;  // nothing resent (start_recovery reads it)
   // Offer what we support; the peer's SYN-ACK decides (take_options).
   rcv_wscale_ = c.window_scaling ? offered_window_shift(c) : 0;
   ts_offset_ = ts_offset;
@@ -78,6 +79,7 @@ void Tcb::open_passive(const InSegment& syn, Seq iss, std::uint32_t ts_offset,
   snd_.nxt = iss;
   snd_.max = iss;
   snd_.recover = iss;
+  high_rxt_ = iss;  // nothing resent (start_recovery reads it)
   take_options(syn.th.options, false);
   rcv_wscale_ = ws_ok_ ? offered_window_shift(c) : 0;
   ts_offset_ = ts_offset;
@@ -102,6 +104,7 @@ void Tcb::open_from_cookie(const InSegment& ack, Seq iss, std::uint16_t mss, std
   snd_.nxt = iss + 1;
   snd_.max = iss + 1;
   snd_.recover = iss + 1;
+  high_rxt_ = iss;  // nothing resent (start_recovery reads it)
   snd_mss_ = std::min(std::max(mss, kMinPeerMss), c.mss);
   ws_ok_ = wscale != SynCookie::kNoWindowScale && c.window_scaling;
   snd_wscale_ = ws_ok_ ? wscale : 0;
@@ -432,8 +435,20 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
     return false;
   }
   const std::uint32_t sacked_before = scoreboard_.sacked_bytes();
+  // After a timeout (SND.UNA below `recover`, no recovery) the go-back-N resend has sent
+  // SND.UNA again since the SACKed data above it arrived. Only a SACK newly covering what
+  // was sent after the resend (data below SND.NXT, which the resend sent as it went, or new
+  // data at or above `recover`) says that the resend was lost.
+  bool resend_overtaken = false;
   if (sack_ok_ && seg.th.options.sack_count > 0) {
+    const bool after_rto = snd_.una < snd_.recover && !in_recovery_;
+    const auto resent_sacked = [&] {
+      return scoreboard_.sacked_above(snd_.una) - scoreboard_.sacked_above(snd_.nxt) +
+             scoreboard_.sacked_above(snd_.recover);
+    };
+    const std::uint32_t before = after_rto ? resent_sacked() : 0;
     scoreboard_.update(seg.th.options.sack_blocks(), snd_.una, snd_.max);
+    resend_overtaken = after_rto && resent_sacked() > before;
   }
   const std::uint32_t old_wnd = snd_.wnd;
   const bool pure_ack = seg.payload_len == 0 && !seg.has(TcpFlag::Syn) && !seg.has(TcpFlag::Fin);
@@ -451,12 +466,15 @@ bool Tcb::check_ack(InSegment& seg, time::Instant now) noexcept {
   // SACKed data above SND.UNA outside recovery (only with SACK; none on the common path):
   // RFC 6675 §5 starts recovery whenever the scoreboard says the first unacknowledged
   // segment is lost, whatever the count of duplicate ACKs; short of that, RFC 8985 §6.2
-  // declares it lost once the reordering window has passed.
+  // declares it lost once the reordering window has passed — after a timeout, only on
+  // evidence about the resend (above): old SACKs alone sent SND.UNA a third time, a
+  // reordering window after each ACK of the go-back-N resend.
   if (!scoreboard_.empty() && !in_recovery_ && snd_.una != snd_.max) [[unlikely]] {
     if (scoreboard_.is_lost(snd_.una, effective_mss(), dupthresh_)) {
       dupacks_ = static_cast<std::uint8_t>(dupthresh_ - 1);
       process_dup_ack(seg, now);
-    } else if (scoreboard_.sacked_above(snd_.una) > 0) {
+    } else if (scoreboard_.sacked_above(snd_.una) > 0 &&
+               (resend_overtaken || !(snd_.una < snd_.recover))) {
       arm_reorder(now);
     }
   }
@@ -523,12 +541,27 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
   retries_ = 0;
   scoreboard_.advance(ack);
 
+  // The ACK covers our latest retransmission in a recovery of its own, which left when
+  // SND.MAX was rack_fence_: what lies between, first sent before that retransmission and
+  // neither SACKed nor resent, is lost (RACK, RFC 8985 §6.2, with no reordering window in
+  // recovery). RFC 6675 sees no hole there, with nothing SACKed above; on the simulator
+  // (perf/sim_loss.cpp, seeds 8 and 9) such segments waited 200 ms for the RTO. An ACK
+  // sooner than half an SRTT after the retransmission answers the original, which arrived
+  // after all (RFC 8985 §6.2 step 2 tells them apart by the minimum RTT).
+  bool rack_lost_above = false;
+  if (in_recovery_ && sack_ok_ && rack_in_recovery() && !(ack < rack_rxt_end_)) [[unlikely]] {
+    const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
+    const auto half_srtt = static_cast<std::uint32_t>(rtt_.srtt().count() >> 11);
+    rack_lost_above =
+        ack < wire::seq_min(rack_fence_, data_end) && drs_ticks(now) - rack_rxt_ticks_ >= half_srtt;
+  }
   if (in_recovery_) {
     if (snd_.recover <= ack) {
       // Full acknowledgment: recovery ends (RFC 6582 §3.2 step 3, RFC 6675 §5).
       in_recovery_ = false;
       dupacks_ = 0;
       if (recovery_cut_) cc()->on_recovery_exit(now);  // deflate only what on_loss cut
+      // Data sent after the recovery point and lost: a new episode (below, after undo).
     } else if (!sack_ok_) {
       // Partial acknowledgment (RFC 6582 §3.2 step 4): retransmit the next hole, deflate
       // by the amount acknowledged and add back one SMSS.
@@ -539,6 +572,9 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
           std::min(emss, static_cast<std::uint32_t>(snd_.max - snd_.una) -
                              (fin_queued_ && snd_.max == fin_seq_ + 1 ? 1u : 0u));
       if (len > 0) send_data_segment(snd_.una, len, true, now);
+    } else if (rack_lost_above) {
+      rack_lost_end_ = wire::seq_max(rack_lost_end_, rack_fence_);  // retransmit_in_recovery
+      rack_lost_above = false;
     }
   } else if (tlp_out_ && tlp_retrans_ && tlp_end_ <= ack && tlp_repaired(seg)) [[unlikely]] {
     // RFC 8985 §7.4: the probe filled a hole. The loss is answered as a fast retransmit's
@@ -558,6 +594,11 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
     cc()->restore(undo_cwnd_, undo_ssthresh_);
     dupthresh_ = static_cast<std::uint8_t>(std::min(2u * dupthresh_, 48u));
     ++stack_.counters_.spurious_recoveries;
+    rack_lost_above = false;
+  }
+  if (rack_lost_above) [[unlikely]] {
+    ++stack_.counters_.reorder_losses;
+    start_recovery(now);
   }
   tlp_out_ = false;  // RFC 8985 §7.4: an ACK of new data ends the probe episode
   // RFC 6298 §5.2/5.3: all acknowledged → timer off; else restart it.
@@ -614,13 +655,20 @@ void Tcb::start_recovery(time::Instant now) noexcept {
   // the window a second time for the same episode.
   const bool same_episode = snd_.una < snd_.recover;
   if (same_episode && !sack_ok_) return;
+  // The last recovery ended with its retransmission of SND.UNA's segment still in flight
+  // (data it sent past its recovery point, lost and resent in it). The segment goes again
+  // (that resend is often lost too: not sending it cost more timeouts on the simulator),
+  // but Eifel cannot judge it: the ACK of the first resend echoes a timestamp older than
+  // this one's, which read as reordering (the window came back and DupThresh doubled, up
+  // to four times per 2 MB echo on a link that never reorders).
+  const bool resent = !same_episode && sack_ok_ && snd_.una < high_rxt_;
   in_recovery_ = true;
   recovery_cut_ = !same_episode;
   if (!same_episode) {
     snd_.recover = snd_.max;
     // Eifel (RFC 3522 §2): remember what the retransmission will carry, to tell later
     // whether the ACK that covers it was caused by it or by the original.
-    undo_armed_ = ts_ok_;
+    undo_armed_ = ts_ok_ && !resent;
     undo_tsval_ = ts_now(now);
     undo_cwnd_ = cc()->cwnd();
     undo_ssthresh_ = cc()->ssthresh();
@@ -631,11 +679,19 @@ void Tcb::start_recovery(time::Instant now) noexcept {
   ++stack_.counters_.fast_retransmits;
   if (sack_ok_) ++stack_.counters_.sack_recoveries;
   rtt_timing_ = false;  // Karn
+  rack_lost_end_ = snd_.una;
+  rack_rxt_end_ = snd_.una;
+  rack_fence_ = snd_.una;
   // Retransmit the first unacknowledged segment (RFC 5681 §3.2 step 2, RFC 6675 §5 (3)).
   const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
   const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(data_end - snd_.una));
   high_rxt_ = snd_.una;
-  if (len > 0 && send_data_segment(snd_.una, len, true, now)) high_rxt_ = snd_.una + len;
+  if (len > 0 && send_data_segment(snd_.una, len, true, now)) {
+    high_rxt_ = snd_.una + len;
+    rack_rxt_end_ = snd_.una + len;
+    rack_fence_ = snd_.max;
+    rack_rxt_ticks_ = drs_ticks(now);
+  }
   rxt_fence_ = snd_.max;
   arm_rtx(now);
 }
@@ -1018,13 +1074,33 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
     rxt_fence_ = snd_.max;
     ++stack_.counters_.lost_retransmits;
   }
+  // RACK's reordering window in recovery (RFC 8985 §6.2): none while no reordering has
+  // been seen, so every hole below SACKed data is lost at once. In a recovery of its own
+  // a hole at or above high_rxt_ holds data sent before the SACKed data above it (sequence
+  // order is sending order for first transmissions), so the rule is exact — but for what
+  // the last recovery resent and is still in flight when this one starts (start_recovery),
+  // which may go again at once; keeping it out made no difference on the simulator. In
+  // the repair that follows a timeout (recovery_cut_ false) the go-back-N resend may have
+  // sent a hole again after its SACKed neighbours arrived: there RFC 6675's count rules.
+  // RFC 6675 alone waits for three segments SACKed above each hole; against Linux over a
+  // 5 % lossy link a partial ACK with one SACKed segment above the next hole, its later
+  // ACKs lost, waited for the RTO.
+  const bool rack_lost = rack_in_recovery();
+  // Data only, never the FIN's sequence number.
+  const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
   for (int guard = 0; guard < 64; ++guard) {
     const Seq from = wire::seq_max(high_rxt_, snd_.una);
-    const auto hole = scoreboard_.next_hole(from, emss);
+    auto hole = scoreboard_.next_hole(from, emss);
+    if (hole.left == hole.right && rack_lost) {
+      // Above the highest SACKed byte: lost up to rack_lost_end_ (process_new_ack).
+      const Seq end = wire::seq_min(rack_lost_end_, data_end);
+      if (hole.left < end)
+        hole.right = hole.left + std::min(emss, static_cast<std::uint32_t>(end - hole.left));
+    }
     const auto len = static_cast<std::uint32_t>(hole.right - hole.left);
-    // Lost: RFC 6675's IsLost, or — after a tail loss probe whose answer SACKed data above
-    // the hole while the hole stayed — lost by the reasoning of RACK (RFC 8985 §6.2).
-    const bool lost = scoreboard_.is_lost(hole.left, emss, dupthresh_) ||
+    // Lost: as above; by RFC 6675's IsLost; or — after a tail loss probe whose answer
+    // SACKed data above the hole while the hole stayed — by RACK's reasoning (§7.4).
+    const bool lost = rack_lost || scoreboard_.is_lost(hole.left, emss, dupthresh_) ||
                       (tlp_out_ && scoreboard_.sacked_above(hole.left) > 0);
     if (len == 0 || !lost) return;
     const std::uint32_t flight = bytes_in_flight();
@@ -1035,6 +1111,9 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
     if (!send_data_segment(hole.left, len, true, now)) return;
     high_rxt_ = hole.right;
     rxt_fence_ = snd_.max;
+    rack_rxt_end_ = hole.right;
+    rack_fence_ = snd_.max;
+    rack_rxt_ticks_ = drs_ticks(now);
   }
 }
 

@@ -163,6 +163,11 @@ class Tcb {
   void process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noexcept;
   void process_dup_ack(const InSegment& seg, time::Instant now) noexcept;
   [[nodiscard]] bool tlp_repaired(const InSegment& seg) const noexcept;
+  /// RACK's reordering window is zero in this recovery (RFC 8985 §6.2): it is one of its
+  /// own (not the repair after a timeout) and no reordering has been seen.
+  [[nodiscard]] bool rack_in_recovery() const noexcept {
+    return recovery_cut_ && dupthresh_ == kDupThresh;
+  }
   /// Fast retransmit of SND.UNA's segment and SACK/NewReno recovery (RFC 5681 §3.2, RFC
   /// 6675 §5), once it is deemed lost.
   void start_recovery(time::Instant now) noexcept;
@@ -287,6 +292,12 @@ class Tcb {
   Seq peer_fin_seq_;  ///< sequence number of the peer's FIN, once seen (maybe out of order)
   Seq high_rxt_;      ///< RFC 6675 HighRxt
   Seq rxt_fence_;     ///< SND.MAX when the last retransmission in recovery went out
+  /// In recovery: data below this, neither SACKed nor yet retransmitted, is lost though
+  /// nothing is SACKed above it (first sent before a retransmission that arrived).
+  Seq rack_lost_end_;
+  Seq rack_rxt_end_;                  ///< the end of the latest retransmission sent in recovery...
+  Seq rack_fence_;                    ///< ...SND.MAX just after it went out...
+  std::uint32_t rack_rxt_ticks_ = 0;  ///< ...and when (drs_ticks)
   Seq rtt_seq_;       ///< segment being timed (Karn: never a retransmitted one)
   Seq dsack_left_, dsack_right_;  ///< duplicate to report (RFC 2883), if dsack_pending_
   time::Instant rtt_start_{};
