@@ -542,7 +542,7 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
   scoreboard_.advance(ack);
 
   // The ACK covers our latest retransmission in a recovery of its own, which left when
-  // SND.MAX was rack_fence_: what lies between, first sent before that retransmission and
+  // SND.MAX was rxt_fence_: what lies between, first sent before that retransmission and
   // neither SACKed nor resent, is lost (RACK, RFC 8985 §6.2, with no reordering window in
   // recovery). RFC 6675 sees no hole there, with nothing SACKed above; on the simulator
   // (perf/sim_loss.cpp, seeds 8 and 9) such segments waited 200 ms for the RTO. An ACK
@@ -550,10 +550,9 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
   // after all (RFC 8985 §6.2 step 2 tells them apart by the minimum RTT).
   bool rack_lost_above = false;
   if (in_recovery_ && sack_ok_ && rack_in_recovery() && !(ack < rack_rxt_end_)) [[unlikely]] {
-    const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
     const auto half_srtt = static_cast<std::uint32_t>(rtt_.srtt().count() >> 11);
-    rack_lost_above =
-        ack < wire::seq_min(rack_fence_, data_end) && drs_ticks(now) - rack_rxt_ticks_ >= half_srtt;
+    rack_lost_above = ack < wire::seq_min(rxt_fence_, sent_data_end()) &&
+                      drs_ticks(now) - rack_rxt_ticks_ >= half_srtt;
   }
   if (in_recovery_) {
     if (snd_.recover <= ack) {
@@ -561,7 +560,7 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
       in_recovery_ = false;
       dupacks_ = 0;
       if (recovery_cut_) cc()->on_recovery_exit(now);  // deflate only what on_loss cut
-      // Data sent after the recovery point and lost: a new episode (below, after undo).
+      // rack_lost_above: data sent after the recovery point and lost, a new episode (below).
     } else if (!sack_ok_) {
       // Partial acknowledgment (RFC 6582 §3.2 step 4): retransmit the next hole, deflate
       // by the amount acknowledged and add back one SMSS.
@@ -569,12 +568,10 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
       const std::uint32_t cw = cc()->cwnd();
       cc()->set_cwnd(cw > acked ? cw - acked + emss : emss);
       const std::uint32_t len =
-          std::min(emss, static_cast<std::uint32_t>(snd_.max - snd_.una) -
-                             (fin_queued_ && snd_.max == fin_seq_ + 1 ? 1u : 0u));
+          std::min(emss, static_cast<std::uint32_t>(sent_data_end() - snd_.una));
       if (len > 0) send_data_segment(snd_.una, len, true, now);
     } else if (rack_lost_above) {
-      rack_lost_end_ = wire::seq_max(rack_lost_end_, rack_fence_);  // retransmit_in_recovery
-      rack_lost_above = false;
+      rack_lost_end_ = wire::seq_max(rack_lost_end_, rxt_fence_);  // retransmit_in_recovery
     }
   } else if (tlp_out_ && tlp_retrans_ && tlp_end_ <= ack && tlp_repaired(seg)) [[unlikely]] {
     // RFC 8985 §7.4: the probe filled a hole. The loss is answered as a fast retransmit's
@@ -594,9 +591,8 @@ void Tcb::process_new_ack(Seq ack, const InSegment& seg, time::Instant now) noex
     cc()->restore(undo_cwnd_, undo_ssthresh_);
     dupthresh_ = static_cast<std::uint8_t>(std::min(2u * dupthresh_, 48u));
     ++stack_.counters_.spurious_recoveries;
-    rack_lost_above = false;
   }
-  if (rack_lost_above) [[unlikely]] {
+  if (rack_lost_above && !in_recovery_ && !spurious) [[unlikely]] {  // the recovery ended
     ++stack_.counters_.reorder_losses;
     start_recovery(now);
   }
@@ -681,18 +677,16 @@ void Tcb::start_recovery(time::Instant now) noexcept {
   rtt_timing_ = false;  // Karn
   rack_lost_end_ = snd_.una;
   rack_rxt_end_ = snd_.una;
-  rack_fence_ = snd_.una;
+  rxt_fence_ = snd_.una;  // nothing retransmitted in this recovery yet
   // Retransmit the first unacknowledged segment (RFC 5681 §3.2 step 2, RFC 6675 §5 (3)).
-  const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
-  const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(data_end - snd_.una));
+  const std::uint32_t len = std::min(emss, static_cast<std::uint32_t>(sent_data_end() - snd_.una));
   high_rxt_ = snd_.una;
   if (len > 0 && send_data_segment(snd_.una, len, true, now)) {
     high_rxt_ = snd_.una + len;
-    rack_rxt_end_ = snd_.una + len;
-    rack_fence_ = snd_.max;
+    rack_rxt_end_ = high_rxt_;
+    rxt_fence_ = snd_.max;
     rack_rxt_ticks_ = drs_ticks(now);
   }
-  rxt_fence_ = snd_.max;
   arm_rtx(now);
 }
 
@@ -1069,9 +1063,10 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
   // data first sent after our last retransmission has been SACKed while the holes we
   // retransmitted are still holes. Short of reordering, those retransmissions were lost;
   // RFC 6675 alone would leave them to the RTO. Go over them again from SND.UNA.
+  // (high_rxt_ back at SND.UNA keeps this from firing again before the next resend, which
+  // moves rxt_fence_.)
   if (snd_.una < high_rxt_ && scoreboard_.sacked_above(rxt_fence_) > 0) {
     high_rxt_ = snd_.una;
-    rxt_fence_ = snd_.max;
     ++stack_.counters_.lost_retransmits;
   }
   // RACK's reordering window in recovery (RFC 8985 §6.2): none while no reordering has
@@ -1086,8 +1081,7 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
   // 5 % lossy link a partial ACK with one SACKed segment above the next hole, its later
   // ACKs lost, waited for the RTO.
   const bool rack_lost = rack_in_recovery();
-  // Data only, never the FIN's sequence number.
-  const Seq data_end = fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
+  const Seq data_end = sent_data_end();  // never the FIN's sequence number
   for (int guard = 0; guard < 64; ++guard) {
     const Seq from = wire::seq_max(high_rxt_, snd_.una);
     auto hole = scoreboard_.next_hole(from, emss);
@@ -1110,9 +1104,8 @@ void Tcb::retransmit_in_recovery(time::Instant now) noexcept {
     if (pipe + len > cc()->cwnd() && pipe > 0) return;
     if (!send_data_segment(hole.left, len, true, now)) return;
     high_rxt_ = hole.right;
-    rxt_fence_ = snd_.max;
     rack_rxt_end_ = hole.right;
-    rack_fence_ = snd_.max;
+    rxt_fence_ = snd_.max;
     rack_rxt_ticks_ = drs_ticks(now);
   }
 }
@@ -1305,7 +1298,7 @@ void Tcb::send_tail_loss_probe(time::Instant now) noexcept {
   tlp_retrans_ = false;
   ++stack_.counters_.tail_loss_probes;
   const std::uint32_t emss = effective_mss();
-  const Seq data_end = fin_queued_ && fin_seq_ < snd_.max ? fin_seq_ : snd_.max;
+  const Seq data_end = sent_data_end();
   if (snd_.una < data_end) {
     const auto outstanding = static_cast<std::uint32_t>(data_end - snd_.una);
     const std::uint32_t len = std::min(outstanding, emss);
@@ -1460,8 +1453,7 @@ void Tcb::on_rtx_timer() noexcept {
       high_rxt_ = snd_.una;
       rto_tsval_ = ts_now(now);  // what the resend below carries
       // Resend the first segment (or the FIN) now, whatever Nagle or the window say.
-      const std::uint32_t unacked_data = static_cast<std::uint32_t>(
-          wire::seq_min(snd_.max, fin_queued_ ? fin_seq_ : snd_.max) - snd_.una);
+      const std::uint32_t unacked_data = static_cast<std::uint32_t>(sent_data_end() - snd_.una);
       const std::uint32_t len = std::min({unacked_data, effective_mss(), sndbuf_.size()});
       if (len > 0) {
         send_data_segment(snd_.una, len, true, now);

@@ -261,6 +261,10 @@ class Tcb {
   [[nodiscard]] CongestionControl* cc() noexcept { return cc_.get(); }
   [[nodiscard]] const CongestionControl* cc() const noexcept { return cc_.get(); }
   [[nodiscard]] bool fin_acked() const noexcept { return fin_queued_ && snd_.una == fin_seq_ + 1; }
+  /// The end of the data sent so far: SND.MAX, less the FIN's sequence number once sent.
+  [[nodiscard]] Seq sent_data_end() const noexcept {
+    return fin_queued_ && snd_.max == fin_seq_ + 1 ? fin_seq_ : snd_.max;
+  }
   [[nodiscard]] std::uint32_t ts_now(time::Instant now) const noexcept;
 
  public:
@@ -291,13 +295,12 @@ class Tcb {
   Seq fin_seq_;       ///< sequence number of our FIN, once queued
   Seq peer_fin_seq_;  ///< sequence number of the peer's FIN, once seen (maybe out of order)
   Seq high_rxt_;      ///< RFC 6675 HighRxt
-  Seq rxt_fence_;     ///< SND.MAX when the last retransmission in recovery went out
+  Seq rxt_fence_;     ///< SND.MAX just after the last retransmission in recovery went out
   /// In recovery: data below this, neither SACKed nor yet retransmitted, is lost though
   /// nothing is SACKed above it (first sent before a retransmission that arrived).
   Seq rack_lost_end_;
-  Seq rack_rxt_end_;                  ///< the end of the latest retransmission sent in recovery...
-  Seq rack_fence_;                    ///< ...SND.MAX just after it went out...
-  std::uint32_t rack_rxt_ticks_ = 0;  ///< ...and when (drs_ticks)
+  Seq rack_rxt_end_;  ///< the end of the last retransmission in recovery (rxt_fence_'s)...
+  std::uint32_t rack_rxt_ticks_ = 0;  ///< ...and when it went out (drs_ticks)
   Seq rtt_seq_;       ///< segment being timed (Karn: never a retransmitted one)
   Seq dsack_left_, dsack_right_;  ///< duplicate to report (RFC 2883), if dsack_pending_
   time::Instant rtt_start_{};

@@ -824,6 +824,7 @@ TEST(RackRecovery, APartialAckCondemnsWhatWasSentBeforeTheResendItCovers) {
   ASSERT_TRUE(p.w.t->in_recovery()) << "a partial ACK";
   ASSERT_FALSE(sent.empty());
   EXPECT_EQ(sent.front(), 10u) << "the tail sent before the resend, at once";
+  EXPECT_EQ(h.stack().counters().fast_retransmits, 1u) << "the same recovery goes on";
   EXPECT_EQ(h.stack().counters().rto_expired, 0u);
 }
 
@@ -854,6 +855,33 @@ TEST(RackRecovery, AnAckTooSoonAfterTheResendAnswersTheOriginal) {
   ASSERT_TRUE(resend_4_after_the_tail(h, p));
   const auto last = p.ack(p.seg(30), {});
   EXPECT_FALSE(contains(last, 30)) << "30 taken for lost on an ACK that cannot be the resend's";
+  EXPECT_FALSE(p.w.t->in_recovery());
+}
+
+// The judgement waits for the ACK of the latest resend. An ACK that covers the resend of
+// 0 but not that of 4 (sent after 30 and 31) says nothing yet of 30 and 31.
+TEST(RackRecovery, AnAckOfAnEarlierResendCondemnsNothing) {
+  PacketHarness h;
+  BurstPeer p(h);
+  ASSERT_TRUE(resend_4_after_the_tail(h, p));
+  h.advance(1ms);
+  const auto sent = p.ack(p.seg(4), {{p.seg(5), p.seg(30)}});
+  EXPECT_FALSE(contains(sent, 30)) << "30 sent after the resend of 0, before that of 4";
+  EXPECT_TRUE(p.w.t->in_recovery());
+}
+
+// An ACK that shows the recovery was spurious (RFC 3522: it echoes a timestamp from before
+// the first resend) undoes it; what was sent before the latest resend is not condemned on
+// its word, and no new recovery cuts the window just restored.
+TEST(RackRecovery, AnAckThatUndoesTheRecoveryCondemnsNothing) {
+  PacketHarness h;
+  BurstPeer p(h);
+  ASSERT_TRUE(resend_4_after_the_tail(h, p));
+  h.advance(1ms);
+  p.tsval = p.w.tsval;  // the first burst's: older than any resend
+  const auto last = p.ack(p.seg(30), {});
+  EXPECT_EQ(h.stack().counters().spurious_recoveries, 1u);
+  EXPECT_FALSE(contains(last, 30));
   EXPECT_FALSE(p.w.t->in_recovery());
 }
 
