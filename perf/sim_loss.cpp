@@ -23,7 +23,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,15 +57,11 @@ class Echo : public tcp::TcpHandler {
 
  private:
   void pump(tcp::Tcb& t) {
-    while (!pending_.empty()) {
-      const std::size_t chunk = std::min<std::size_t>(pending_.size(), 65536);
-      std::vector<std::uint8_t> v(pending_.begin(), pending_.begin() + static_cast<long>(chunk));
-      const std::uint32_t k = t.send(v);
-      pending_.erase(pending_.begin(), pending_.begin() + k);
-      if (k < chunk) return;
-    }
+    if (pending_.empty()) return;
+    const std::uint32_t k = t.send(pending_);
+    pending_.erase(pending_.begin(), pending_.begin() + k);
   }
-  std::deque<std::uint8_t> pending_;
+  std::vector<std::uint8_t> pending_;
 };
 
 class EchoListener : public tcp::ListenHandler {
